@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# int3call: top-level entry points.
+#
+#   make            build int3call.ko (against the cached test kernel, built on first use)
+#   make check      host unit tests + KTAP selftests in a QEMU guest ("N passed, N failed")
+#   make demo       boot the guest and show the mechanism at work
+#   make unit       host unit tests only
+#   make KDIR=/path/to/your/rust-enabled/tree LLVM=1
+#                   build against your own tree, as with the Rust-for-Linux out-of-tree template
+
+KDIR ?=
+LLVM ?= 1
+
+ifneq ($(KDIR),)
+all modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+else
+all modules:
+	scripts/build-module.sh
+clean:
+	rm -rf out rust/host/target
+endif
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+unit:
+	cd rust/host && cargo test --offline
+
+kernel:
+	scripts/kernel.sh
+
+.PHONY: all modules clean check demo unit kernel

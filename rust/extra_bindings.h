@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers the kernel's own bindings_helper.h leaves out. Kbuild runs bindgen over this file
+ * with the kernel's C flags, so struct layouts always match the tree we build against.
+ */
+#include <linux/kdebug.h>
+#include <linux/kprobes.h>

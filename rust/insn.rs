@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Encoding and decoding of the 5-byte instructions a call site can hold. No kernel
+//! dependency: unit-tested on the host.
+
+/// Size of a patchable call site.
+pub(crate) const SITE_LEN: usize = 5;
+/// The kernel's `x86_nops[5]` (`BYTES_NOP5`); `smp_text_poke_single` accepts no other NOP5.
+pub(crate) const NOP5: [u8; SITE_LEN] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
+/// `int3`.
+pub(crate) const INT3: u8 = 0xcc;
+/// Opcode of `call rel32`.
+pub(crate) const CALL_OPCODE: u8 = 0xe8;
+
+/// What a 5-byte site does when it runs, which is also what the int3 handler emulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Insn {
+    /// Fall through to the next instruction.
+    Nop,
+    /// Call the absolute address.
+    Call(usize),
+}
+
+/// Encodes `call target` placed at `site`, or `None` when `target` is out of rel32 reach.
+pub(crate) fn encode_call(site: usize, target: usize) -> Option<[u8; SITE_LEN]> {
+    let next = site.checked_add(SITE_LEN)?;
+    let rel = (target as i128) - (next as i128);
+    let rel = i32::try_from(rel).ok()?;
+    let r = rel.to_le_bytes();
+    Some([CALL_OPCODE, r[0], r[1], r[2], r[3]])
+}
+
+/// Encodes `insn` at `site`.
+pub(crate) fn encode(site: usize, insn: Insn) -> Option<[u8; SITE_LEN]> {
+    match insn {
+        Insn::Nop => Some(NOP5),
+        Insn::Call(target) => encode_call(site, target),
+    }
+}
+
+/// Decodes the 5 bytes found at `site`; `None` for anything a site must never hold.
+pub(crate) fn decode(site: usize, bytes: &[u8; SITE_LEN]) -> Option<Insn> {
+    if *bytes == NOP5 {
+        return Some(Insn::Nop);
+    }
+    if bytes[0] != CALL_OPCODE {
+        return None;
+    }
+    let rel = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    Some(Insn::Call((site + SITE_LEN).wrapping_add_signed(rel as isize)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: usize = 0xffff_ffff_c000_1000;
+
+    #[test]
+    fn call_forward_and_backward_round_trip() {
+        for target in [SITE + 0x1234, SITE - 0x40, SITE + SITE_LEN] {
+            let bytes = encode_call(SITE, target).expect("in reach");
+            assert_eq!(bytes[0], CALL_OPCODE);
+            assert_eq!(decode(SITE, &bytes), Some(Insn::Call(target)));
+        }
+    }
+
+    #[test]
+    fn call_rel32_is_relative_to_the_next_instruction() {
+        assert_eq!(encode_call(SITE, SITE + 5), Some([0xe8, 0, 0, 0, 0]));
+        assert_eq!(encode_call(SITE, SITE), Some([0xe8, 0xfb, 0xff, 0xff, 0xff]));
+    }
+
+    #[test]
+    fn call_out_of_reach_is_refused() {
+        assert_eq!(encode_call(0x1000, 0x1000 + (1usize << 32)), None);
+        assert_eq!(encode_call(SITE, SITE - (1usize << 32)), None);
+    }
+
+    #[test]
+    fn nop_is_the_kernels_nop5_and_garbage_is_refused() {
+        assert_eq!(encode(SITE, Insn::Nop), Some(NOP5));
+        assert_eq!(decode(SITE, &NOP5), Some(Insn::Nop));
+        assert_eq!(decode(SITE, &[INT3, 0, 0, 0, 0]), None);
+        assert_eq!(decode(SITE, &[0x0f, 0x1f, 0x40, 0x00, 0x00]), None);
+    }
+}

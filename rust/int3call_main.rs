@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+//! int3call: a live-patched call site, flipped with the int3 protocol, whose int3 hits are
+//! turned into calls by a Rust `int3_emulate_call` (the 2019 x86-64 fix), and measured.
+
+use kernel::{debugfs::Scope, prelude::*};
+
+mod command;
+mod control;
+mod debugfs;
+mod emulate;
+mod ffi;
+mod frame;
+#[allow(dead_code)]
+mod insn;
+mod notifier;
+mod selftest;
+mod stats;
+mod symbols;
+
+module! {
+    type: Int3Call,
+    name: "int3call",
+    authors: ["int3call developers"],
+    description: "int3 call emulation for live-patched call sites, in Rust",
+    license: "GPL",
+}
+
+struct Int3Call {
+    /// Owns the control state; dropping it removes the debugfs files first, then the state
+    /// (which unregisters the die notifier).
+    _debugfs: Pin<KBox<Scope<control::Control>>>,
+}
+
+impl kernel::Module for Int3Call {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let syms = symbols::KernelSyms::resolve()?;
+        let notifier = notifier::DieNotifier::register()?;
+        selftest::run(&notifier)?;
+        pr_info!("self-test passed: int3 at a module call site emulated as a call\n");
+        let debugfs = KBox::pin_init(debugfs::create(control::Control::new(syms, notifier)), GFP_KERNEL)?;
+        Ok(Self { _debugfs: debugfs })
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Our die notifier for DIE_INT3. The kernel's own text-poke handler and kprobes see an
+//! int3 before any notifier does, so this only ever sees int3s that int3call planted.
+//!
+//! It runs in NMI-like context: atomics only, no lock, no allocation, no printk.
+
+use crate::{emulate, ffi, frame::RegsFrame, selftest, stats};
+use core::ffi::{c_int, c_void};
+use kernel::{bindings, prelude::*, types::Opaque};
+
+/// The notifier block lives in a static so that its address is stable while registered.
+struct StaticNotifierBlock(Opaque<bindings::notifier_block>);
+
+// SAFETY: after registration the block is only read and linked by the notifier chain, which
+// serialises writers with its own lock; we never touch it ourselves.
+unsafe impl Sync for StaticNotifierBlock {}
+
+static BLOCK: StaticNotifierBlock = StaticNotifierBlock(Opaque::new(bindings::notifier_block {
+    notifier_call: Some(on_die),
+    next: core::ptr::null_mut(),
+    // Like the kernel's int3_selftest(): after every other DIE_INT3 user.
+    priority: i32::MAX - 1,
+}));
+
+const NOTIFY_DONE: c_int = bindings::NOTIFY_DONE as c_int;
+const NOTIFY_STOP: c_int = (bindings::NOTIFY_OK | bindings::NOTIFY_STOP_MASK) as c_int;
+
+/// # Safety
+///
+/// Called by `notify_die()` only: for `DIE_INT3`, `data` points to a valid `struct die_args`
+/// whose `regs` is the trap frame of the int3, exclusively ours for this call.
+unsafe extern "C" fn on_die(_nb: *mut bindings::notifier_block, val: usize, data: *mut c_void) -> c_int {
+    if val != ffi::DIE_INT3 as usize || data.is_null() {
+        return NOTIFY_DONE;
+    }
+    stats::INT3_NOTIFIED.inc();
+    // SAFETY: per this function's contract `data` is a valid `die_args` for DIE_INT3.
+    let regs = unsafe { (*data.cast::<ffi::die_args>()).regs };
+    if regs.is_null() {
+        return NOTIFY_DONE;
+    }
+    // SAFETY: `regs` is the live trap frame, not aliased while this handler runs.
+    let mut frame = RegsFrame(unsafe { &mut *regs });
+    // Each owner recognises its own sites by address; a user-mode ip never matches one,
+    // since all of them are module (kernel) text.
+    let site = emulate::trapped_site(&frame);
+    if selftest::on_int3(&mut frame, site) {
+        return NOTIFY_STOP;
+    }
+    NOTIFY_DONE
+}
+
+/// Proof that our die notifier is registered; unregisters it when dropped.
+pub(crate) struct DieNotifier(());
+
+impl DieNotifier {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: `BLOCK` is a static, so it outlives the registration; a module is loaded
+        // once, so it is never registered twice, and `Drop` unregisters it.
+        let ret = unsafe { ffi::register_die_notifier(BLOCK.0.get()) };
+        if ret != 0 {
+            pr_err!("register_die_notifier failed: {}\n", ret);
+            return Err(Error::from_errno(ret));
+        }
+        Ok(Self(()))
+    }
+}
+
+impl Drop for DieNotifier {
+    fn drop(&mut self) {
+        // SAFETY: `BLOCK` was registered by `register`; unregistering waits (RCU) until no
+        // CPU is still running `on_die`.
+        unsafe { ffi::unregister_die_notifier(BLOCK.0.get()) };
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install the host packages int3call needs, only when they are missing.
+set -euo pipefail
+source "$(dirname "$0")/settings.sh"
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v mountpoint >/dev/null || need+=(util-linux)
+[ ${#need[@]} -eq 0 ] && exit 0
+[ "$(id -u)" = 0 ] || die "missing host packages: ${need[*]} (install them as root)"
+log "installing host packages: ${need[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build (once) the Debian trixie sysroot that holds the kernel's Rust toolchain and the kernel
+# source. Cached under $INT3CALL_CACHE, keyed by suite, series and package list.
+set -euo pipefail
+source "$(dirname "$0")/settings.sh"
+"$(dirname "$0")/host-deps.sh"
+root=$(sysroot_dir)
+if [ -f "$root/.int3call-ready" ]; then
+	echo "$root"; exit 0
+fi
+[ "$(id -u)" = 0 ] || die "debootstrap needs root (or bring your own tree: make KDIR=/path LLVM=1)"
+mirror=$(host_mirror)
+tmp=$root.partial
+for m in proc sys dev; do umount -l "$tmp/$m" 2>/dev/null || true; done
+rm -rf "$tmp"; mkdir -p "$INT3CALL_CACHE"
+log "debootstrap $INT3CALL_SUITE into $tmp"
+debootstrap --variant=minbase "$INT3CALL_SUITE" "$tmp" "$mirror" >"$INT3CALL_CACHE/debootstrap.log" 2>&1 ||
+	{ tail -20 "$INT3CALL_CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $INT3CALL_CACHE/debootstrap.log)"; }
+cat >"$tmp/etc/apt/sources.list" <<SRC
+deb $mirror $INT3CALL_SUITE main
+deb $mirror $INT3CALL_SUITE-updates main
+deb $mirror $INT3CALL_SUITE-backports main
+SRC
+log "apt-get install the toolchain and linux-source-$INT3CALL_SERIES"
+in_sysroot "$tmp" apt-get update -qq
+# shellcheck disable=SC2086
+in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_PKGS >/dev/null
+if ! in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends -t "$INT3CALL_SUITE-backports" \
+	"linux-source-$INT3CALL_SERIES" >/dev/null; then
+	die "linux-source-$INT3CALL_SERIES is not in $INT3CALL_SUITE-backports any more: set INT3CALL_SERIES in scripts/settings.sh to a series the archive has (apt-cache search linux-source in the sysroot)"
+fi
+in_sysroot "$tmp" apt-get clean
+in_sysroot "$tmp" dpkg-query -W -f '${Package} ${Version}\n' rustc rust-src bindgen clang lld "linux-source-$INT3CALL_SERIES" \
+	>"$tmp/.int3call-versions"
+touch "$tmp/.int3call-ready"
+mv "$tmp" "$root"
+log "sysroot ready: $root"
+echo "$root"

@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the int3call selftests: KTAP output, module load/unload, debugfs access
+# and dmesg checks. Modelled on tools/testing/selftests/livepatch/functions.sh.
+# POSIX sh (the guest runs busybox).
+
+KO=${INT3CALL_KO:-/int3call.ko}
+DBG=/sys/kernel/debug/int3call
+KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
+_ktap_n=0 _ktap_failed=0
+
+ktap_plan() { echo "KTAP version 1"; echo "1..$1"; }
+ktap_ok() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n $*"; }
+ktap_fail() { _ktap_n=$((_ktap_n + 1)); _ktap_failed=$((_ktap_failed + 1)); echo "not ok $_ktap_n $*"; }
+ktap_skip() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n $1 # SKIP $2"; }
+# ktap_check NAME CMD...: one test point that passes when CMD succeeds.
+ktap_check() { _name=$1; shift; if "$@"; then ktap_ok "$_name"; else ktap_fail "$_name"; fi; }
+ktap_diag() { echo "# $*"; }
+ktap_finish() { [ "$_ktap_failed" -eq 0 ] && exit $KSFT_PASS; exit $KSFT_FAIL; }
+skip_all() { echo "KTAP version 1"; echo "1..0 # SKIP $*"; exit $KSFT_SKIP; }
+
+# die MESSAGE: a broken precondition; the trap still cleans up.
+die() { ktap_diag "error: $*"; exit $KSFT_FAIL; }
+
+is_loaded() { grep -q '^int3call ' /proc/modules; }
+load_mod() { insmod "$KO" "$@"; }
+unload_mod() { ! is_loaded || rmmod int3call; }
+
+# Start every test from a clean slate and a clean log; unload on any exit.
+setup() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+	[ -f "$KO" ] || skip_all "module $KO not found"
+	[ -d /sys/kernel/debug ] || skip_all "no debugfs"
+	unload_mod 2>/dev/null
+	dmesg -c >/dev/null
+	trap 'unload_mod 2>/dev/null' EXIT
+}
+
+# Reports of anything the kernel considers a bug, since the last `dmesg -c`.
+splats() { dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|lockdep|KASAN|possible recursive locking|INFO: task .* blocked'; }
+ktap_check_no_splat() {
+	if s=$(splats); then ktap_fail "dmesg has no splat"; echo "$s" | sed 's/^/# /'; else ktap_ok "dmesg has no splat"; fi
+}
+
+# dbg_get FILE KEY: the value of "KEY: value" in a debugfs file.
+dbg_get() { sed -n "s/^$2: //p" "$DBG/$1"; }
+# dbg_write FILE VALUE: write as `echo` would; fails (non-zero) when the kernel refuses it.
+dbg_write() { printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null; }
+# mode_of PATH: octal permission bits.
+mode_of() { stat -c %a "$1"; }
