@@ -2,6 +2,8 @@
 //! Parsing of what userspace writes to the debugfs files. No kernel dependency: unit-tested
 //! on the host. Every rejection says why, so the caller can `pr_warn` it.
 
+use crate::policy::{callback_index, Engine, Mode, Policy};
+
 /// The longest write any file accepts, newline included.
 pub(crate) const MAX_INPUT: usize = 64;
 
@@ -12,6 +14,7 @@ pub(crate) enum Reject {
     TooLong,
     NotText,
     Unknown,
+    OutOfRange,
 }
 
 impl Reject {
@@ -21,6 +24,7 @@ impl Reject {
             Reject::TooLong => "input too long",
             Reject::NotText => "input is not text",
             Reject::Unknown => "unknown value",
+            Reject::OutOfRange => "number out of range",
         }
     }
 }
@@ -44,6 +48,57 @@ pub(crate) fn text(bytes: &[u8]) -> Result<&str, Reject> {
 /// Looks `input` up in `table` by exact name.
 pub(crate) fn keyword<T: Copy>(input: &str, table: &[(&str, T)]) -> Result<T, Reject> {
     table.iter().find(|(name, _)| *name == input).map(|&(_, v)| v).ok_or(Reject::Unknown)
+}
+
+/// Writes to `mode`: force a site state, or go back to ftrace's policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ModeCmd {
+    Force(Mode),
+    Auto,
+}
+pub(crate) const MODE_CMDS: [(&str, ModeCmd); 4] = [
+    ("nop", ModeCmd::Force(Mode::Nop)),
+    ("custom", ModeCmd::Force(Mode::Custom)),
+    ("iterator", ModeCmd::Force(Mode::Iterator)),
+    ("auto", ModeCmd::Auto),
+];
+
+/// Writes to `engine`.
+pub(crate) const ENGINE_CMDS: [(&str, Engine); 2] = [("kernel", Engine::Kernel), ("module", Engine::Module)];
+
+/// Writes to `emulate`.
+pub(crate) const POLICY_CMDS: [(&str, Policy); 3] =
+    [("new", Policy::New), ("old", Policy::Old), ("nop", Policy::Nop)];
+
+/// Writes to `callbacks`: `+name` registers, `-name` unregisters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallbackCmd {
+    Add(usize),
+    Remove(usize),
+}
+
+pub(crate) fn callback_cmd(input: &str) -> Result<CallbackCmd, Reject> {
+    let (op, name) = input.split_at_checked(1).ok_or(Reject::Unknown)?;
+    let cb = callback_index(name).ok_or(Reject::Unknown)?;
+    match op {
+        "+" => Ok(CallbackCmd::Add(cb)),
+        "-" => Ok(CallbackCmd::Remove(cb)),
+        _ => Err(Reject::Unknown),
+    }
+}
+
+/// The most calls one write to `call` may ask for.
+pub(crate) const MAX_CALLS: u64 = 100_000_000;
+
+/// Writes to `call`: a decimal count, 1 to [`MAX_CALLS`].
+pub(crate) fn call_count(input: &str) -> Result<u64, Reject> {
+    if !input.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Reject::Unknown);
+    }
+    match input.parse::<u64>() {
+        Ok(n) if (1..=MAX_CALLS).contains(&n) => Ok(n),
+        _ => Err(Reject::OutOfRange),
+    }
 }
 
 /// Writes to `selftest`.
@@ -73,6 +128,38 @@ mod tests {
         assert_eq!(text(&[b'a'; MAX_INPUT + 1]), Err(Reject::TooLong));
         assert_eq!(text(&[0xff, 0xfe]), Err(Reject::NotText));
         assert_eq!(text(b"r\x01n"), Err(Reject::NotText));
+    }
+
+    #[test]
+    fn callback_commands() {
+        assert_eq!(callback_cmd("+livepatch"), Ok(CallbackCmd::Add(0)));
+        assert_eq!(callback_cmd("-counter"), Ok(CallbackCmd::Remove(1)));
+        assert_eq!(callback_cmd("livepatch"), Err(Reject::Unknown));
+        assert_eq!(callback_cmd("+"), Err(Reject::Unknown));
+        assert_eq!(callback_cmd("+nosuch"), Err(Reject::Unknown));
+        assert_eq!(callback_cmd("*counter"), Err(Reject::Unknown));
+        assert_eq!(callback_cmd("+é"), Err(Reject::Unknown));
+    }
+
+    #[test]
+    fn call_counts() {
+        assert_eq!(call_count("1"), Ok(1));
+        assert_eq!(call_count("1000"), Ok(1000));
+        assert_eq!(call_count("0"), Err(Reject::OutOfRange));
+        assert_eq!(call_count("100000001"), Err(Reject::OutOfRange));
+        assert_eq!(call_count("99999999999999999999999"), Err(Reject::OutOfRange));
+        assert_eq!(call_count("-1"), Err(Reject::Unknown));
+        assert_eq!(call_count("+5"), Err(Reject::Unknown));
+        assert_eq!(call_count("0x10"), Err(Reject::Unknown));
+    }
+
+    #[test]
+    fn mode_engine_policy_tables() {
+        assert_eq!(keyword("custom", &MODE_CMDS), Ok(ModeCmd::Force(Mode::Custom)));
+        assert_eq!(keyword("auto", &MODE_CMDS), Ok(ModeCmd::Auto));
+        assert_eq!(keyword("module", &ENGINE_CMDS), Ok(Engine::Module));
+        assert_eq!(keyword("old", &POLICY_CMDS), Ok(Policy::Old));
+        assert_eq!(keyword("bogus", &POLICY_CMDS), Err(Reject::Unknown));
     }
 
     #[test]

@@ -1,17 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The module's control state: what the debugfs files act on. Writers are serialised by
-//! one mutex; nothing here is touched from the int3 path.
+//! The control state the debugfs files act on, and the operations on it. One mutex
+//! serialises every writer and every flip; nothing here runs on the int3 path.
 
-use crate::{notifier::DieNotifier, symbols::KernelSyms};
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use crate::{
+    callbacks,
+    notifier::DieNotifier,
+    policy::{self, Engine, Mode, Policy, SiteState},
+    site::{self, Flip},
+    stats,
+    symbols::KernelSyms,
+    traced,
+};
+use kernel::{new_mutex, prelude::*, sync::Mutex, time::Delta};
+
+/// Everything a writer may change.
+pub(crate) struct State {
+    pub(crate) site: SiteState,
+    /// `Some` while `mode` pins the site; a callback change goes back to the policy.
+    pub(crate) forced: Option<Mode>,
+    pub(crate) engine: Engine,
+    pub(crate) policy: Policy,
+    /// Module engine: each protocol step is held open this long.
+    pub(crate) window_us: u32,
+    /// Set by module exit once the site is restored: later writes are refused.
+    pub(crate) closed: bool,
+    /// What the latest write to `call` saw.
+    pub(crate) last_call: CallReport,
+}
 
 #[pin_data]
 pub(crate) struct Control {
     pub(crate) syms: KernelSyms,
     pub(crate) notifier: DieNotifier,
-    /// Serialises every write (self-test runs now, flips later).
     #[pin]
-    pub(crate) lock: Mutex<()>,
+    pub(crate) state: Mutex<State>,
 }
 
 impl Control {
@@ -19,7 +41,150 @@ impl Control {
         try_pin_init!(Self {
             syms,
             notifier,
-            lock <- new_mutex!(()),
+            state <- new_mutex!(State {
+                site: SiteState::Nop,
+                forced: None,
+                engine: Engine::Kernel,
+                policy: Policy::New,
+                window_us: 0,
+                closed: false,
+                last_call: CallReport { calls: 0, v1: 0, v2: 0, corrupt: 0 },
+            }),
         }? Error)
     }
+}
+
+impl State {
+    fn open(&self) -> Result {
+        if self.closed {
+            pr_warn!("module is unloading: request refused\n");
+            return Err(ENODEV);
+        }
+        Ok(())
+    }
+
+    /// Moves the site to `new` with the current engine and policy.
+    fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
+        if new == self.site {
+            return Ok(());
+        }
+        let window = Delta::from_micros(self.window_us.into());
+        site::flip(syms, &Flip { old: self.site, new, engine: self.engine, policy: self.policy, window })?;
+        self.site = new;
+        Ok(())
+    }
+
+    pub(crate) fn set_mode(&mut self, syms: &KernelSyms, mode: Option<Mode>) -> Result {
+        self.open()?;
+        let mask = callbacks::registered();
+        let target = match mode {
+            None => policy::auto_state(mask),
+            Some(m) => policy::forced_state(m, mask).ok_or_else(|| {
+                pr_warn!("mode: custom needs exactly one registered callback ({} are)\n", mask.count_ones());
+                EINVAL
+            })?,
+        };
+        self.go(syms, target)?;
+        self.forced = mode;
+        Ok(())
+    }
+
+    pub(crate) fn add_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
+        self.open()?;
+        let mask = callbacks::registered();
+        if mask & (1 << cb) != 0 {
+            pr_warn!("callbacks: {} is already registered\n", policy::CALLBACKS[cb]);
+            return Err(EINVAL);
+        }
+        // Registered before the flip, so the iterator already calls it when the site moves.
+        callbacks::set_registered(mask | 1 << cb);
+        if let Err(e) = self.go(syms, policy::auto_state(mask | 1 << cb)) {
+            callbacks::set_registered(mask);
+            return Err(e);
+        }
+        self.forced = None;
+        Ok(())
+    }
+
+    pub(crate) fn remove_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
+        self.open()?;
+        let mask = callbacks::registered();
+        if mask & (1 << cb) == 0 {
+            pr_warn!("callbacks: {} is not registered\n", policy::CALLBACKS[cb]);
+            return Err(EINVAL);
+        }
+        // The site stops calling it first; only then does the iterator stop.
+        self.go(syms, policy::auto_state(mask & !(1 << cb)))?;
+        callbacks::set_registered(mask & !(1 << cb));
+        self.forced = None;
+        Ok(())
+    }
+
+    pub(crate) fn set_engine(&mut self, engine: Engine) -> Result {
+        self.open()?;
+        self.engine = engine;
+        Ok(())
+    }
+
+    pub(crate) fn set_policy(&mut self, policy: Policy) -> Result {
+        self.open()?;
+        self.policy = policy;
+        Ok(())
+    }
+
+    /// Calls the traced function `n` times and checks each result against what the site
+    /// state promises; `EIO` if any result was wrong.
+    pub(crate) fn call(&mut self, n: u64) -> Result<CallReport> {
+        self.open()?;
+        let want_v2 = policy::patches(self.site, callbacks::registered());
+        let mut report = CallReport::default();
+        for x in 0..n {
+            let r = traced::call_traced(x);
+            stats::CALLS.inc();
+            match r.wrapping_sub(x) {
+                traced::V1_TAG => {
+                    report.v1 += 1;
+                    stats::RESULT_V1.inc();
+                }
+                traced::V2_TAG => {
+                    report.v2 += 1;
+                    stats::RESULT_V2.inc();
+                }
+                _ => {
+                    report.corrupt += 1;
+                    stats::CORRUPT.inc();
+                }
+            }
+        }
+        report.calls = n;
+        self.last_call = report;
+        let mismatches = if want_v2 { report.v1 } else { report.v2 };
+        (0..mismatches).for_each(|_| stats::MISMATCHES.inc());
+        if mismatches + report.corrupt > 0 {
+            pr_err!(
+                "call: {} of {} results wrong ({} corrupt) with the site {}\n",
+                mismatches + report.corrupt, n, report.corrupt, self.site.mode().name()
+            );
+            return Err(EIO);
+        }
+        Ok(report)
+    }
+
+    /// Module exit: the site back to NOP, every callback unregistered, later writes refused.
+    pub(crate) fn restore(&mut self, syms: &KernelSyms) -> Result {
+        self.closed = true;
+        self.policy = Policy::New;
+        let r = self.go(syms, SiteState::Nop);
+        callbacks::set_registered(0);
+        r
+    }
+}
+
+/// What one write to `call` saw.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct CallReport {
+    pub(crate) calls: u64,
+    pub(crate) v1: u64,
+    pub(crate) v2: u64,
+    pub(crate) corrupt: u64,
 }

@@ -3,9 +3,12 @@
 //! bad input gets `-EINVAL` and a `pr_warn`, and changes nothing.
 
 use crate::{
-    command::{self, SelftestCmd, StatsCmd},
+    callbacks,
+    command::{self, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd},
     control::Control,
-    selftest, stats,
+    insn::{self, Insn},
+    policy::{self, Policy, SiteState},
+    selftest, site, stats, traced,
 };
 use core::fmt;
 use kernel::{debugfs::Scope, prelude::*, uaccess::UserSliceReader};
@@ -31,18 +34,108 @@ fn read_word<'a>(
 /// Looks a word up in a file's command table, or `EINVAL` with a warning naming the choices.
 fn parse<T: Copy>(file: &str, word: &str, table: &[(&str, T)]) -> Result<T> {
     command::keyword(word, table).map_err(|_| {
-        pr_warn!("{}: unknown value '{}'; expected one of:{}\n", file, word, Choices(table));
+        pr_warn!("{}: unknown value '{}'; expected one of:{}\n", file, word, Choices(table.iter().map(|e| e.0)));
         EINVAL
     })
 }
 
-/// Formats a command table's names as " a b c".
-struct Choices<'a, T>(&'a [(&'a str, T)]);
+/// Formats names as " a b c".
+struct Choices<I>(I);
 
-impl<T> kernel::fmt::Display for Choices<'_, T> {
+impl<'a, I: Iterator<Item = &'a str> + Clone> kernel::fmt::Display for Choices<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|(name, _)| write!(f, " {name}"))
+        self.0.clone().try_for_each(|name| write!(f, " {name}"))
     }
+}
+
+fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let st = ctl.state.lock();
+    writeln!(f, "state: {}", st.site.mode().name())?;
+    if let SiteState::Custom(cb) = st.site {
+        writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
+    }
+    writeln!(f, "forced: {}", if st.forced.is_some() { "yes" } else { "no" })?;
+    let b = site::read_site();
+    writeln!(f, "site: {:02x} {:02x} {:02x} {:02x} {:02x}", b[0], b[1], b[2], b[3], b[4])?;
+    // Whether the live bytes decode to what the state says: a check a test can assert on.
+    let want = traced::trampoline(st.site).map_or(Insn::Nop, Insn::Call);
+    let ok = insn::decode(traced::site(), &b) == Some(want);
+    writeln!(f, "site_ok: {}", if ok { "yes" } else { "no" })
+}
+
+fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("mode", reader, &mut buf)?;
+    let mode = match parse("mode", word, &command::MODE_CMDS)? {
+        ModeCmd::Force(m) => Some(m),
+        ModeCmd::Auto => None,
+    };
+    ctl.state.lock().set_mode(&ctl.syms, mode)
+}
+
+fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "{}", ctl.state.lock().engine.name())
+}
+
+fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("engine", reader, &mut buf)?;
+    let engine = parse("engine", word, &command::ENGINE_CMDS)?;
+    ctl.state.lock().set_engine(engine)
+}
+
+fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(f, "{}", ctl.state.lock().policy.name())
+}
+
+fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("emulate", reader, &mut buf)?;
+    let policy = parse("emulate", word, &command::POLICY_CMDS)?;
+    ctl.state.lock().set_policy(policy)
+}
+
+fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mask = callbacks::registered();
+    let names = policy::CALLBACKS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0);
+    let mut sep = "";
+    for (_, name) in names {
+        write!(f, "{sep}{name}")?;
+        sep = " ";
+    }
+    writeln!(f)
+}
+
+fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("callbacks", reader, &mut buf)?;
+    let cmd = command::callback_cmd(word).map_err(|_| {
+        pr_warn!("callbacks: '{}' is not +name or -name with a name among:{}\n", word, Choices(policy::CALLBACKS.iter().copied()));
+        EINVAL
+    })?;
+    let mut st = ctl.state.lock();
+    match cmd {
+        CallbackCmd::Add(cb) => st.add_callback(&ctl.syms, cb),
+        CallbackCmd::Remove(cb) => st.remove_callback(&ctl.syms, cb),
+    }
+}
+
+fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let r = ctl.state.lock().last_call;
+    writeln!(f, "calls: {}", r.calls)?;
+    writeln!(f, "v1: {}", r.v1)?;
+    writeln!(f, "v2: {}", r.v2)?;
+    writeln!(f, "corrupt: {}", r.corrupt)
+}
+
+fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("call", reader, &mut buf)?;
+    let n = command::call_count(word).map_err(|r| {
+        pr_warn!("call: '{}': {} (a count from 1 to {})\n", word, r.reason(), command::MAX_CALLS);
+        EINVAL
+    })?;
+    ctl.state.lock().call(n).map(|_| ())
 }
 
 fn selftest_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -60,7 +153,7 @@ fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("selftest", reader, &mut buf)?;
     match parse("selftest", word, &command::SELFTEST_CMDS)? {
         SelftestCmd::Run => {
-            let _guard = ctl.lock.lock();
+            let _guard = ctl.state.lock();
             selftest::run(&ctl.notifier)
         }
     }
@@ -70,7 +163,19 @@ fn stats_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for (key, counter) in stats::ALL.iter() {
         writeln!(f, "{key}: {}", counter.get())?;
     }
-    Ok(())
+    for (name, hits) in policy::CALLBACKS.iter().zip(callbacks::HITS.iter()) {
+        writeln!(f, "cb_{name}: {}", hits.get())?;
+    }
+    for p in Policy::ALL {
+        let base = p as usize * policy::STUB_TARGETS;
+        let sum: u64 = traced::EMUL_COUNTS[base..base + policy::STUB_TARGETS].iter().map(|c| c.get()).sum();
+        writeln!(f, "emulated_{}: {sum}", p.name())?;
+    }
+    write!(f, "counter_per_cpu:")?;
+    for c in callbacks::PER_CPU.iter().take(kernel::bindings::NR_CPUS as usize) {
+        write!(f, " {}", c.get())?;
+    }
+    writeln!(f)
 }
 
 fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -78,8 +183,10 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("stats", reader, &mut buf)?;
     match parse("stats", word, &command::STATS_CMDS)? {
         StatsCmd::Reset => {
-            let _guard = ctl.lock.lock();
+            let _guard = ctl.state.lock();
             stats::ALL.iter().for_each(|(_, c)| c.reset());
+            traced::EMUL_COUNTS.iter().for_each(|c| c.reset());
+            callbacks::reset();
             Ok(())
         }
     }
@@ -90,7 +197,12 @@ pub(crate) fn create(
     ctl: impl PinInit<Control, Error> + 'static,
 ) -> impl PinInit<Scope<Control>, Error> {
     Scope::dir(ctl, c"int3call", |ctl, dir| {
-        dir.read_write_callback_file(c"selftest", ctl, &selftest_show, &selftest_write);
+        dir.read_write_callback_file(c"mode", ctl, &mode_show, &mode_write);
+        dir.read_write_callback_file(c"engine", ctl, &engine_show, &engine_write);
+        dir.read_write_callback_file(c"emulate", ctl, &emulate_show, &emulate_write);
+        dir.read_write_callback_file(c"callbacks", ctl, &callbacks_show, &callbacks_write);
+        dir.read_write_callback_file(c"call", ctl, &call_show, &call_write);
         dir.read_write_callback_file(c"stats", ctl, &stats_show, &stats_write);
+        dir.read_write_callback_file(c"selftest", ctl, &selftest_show, &selftest_write);
     })
 }

@@ -4,18 +4,21 @@
 
 use kernel::{debugfs::Scope, prelude::*};
 
+mod callbacks;
 mod command;
 mod control;
 mod debugfs;
 mod emulate;
 mod ffi;
 mod frame;
-#[allow(dead_code)]
 mod insn;
 mod notifier;
+mod policy;
 mod selftest;
+mod site;
 mod stats;
 mod symbols;
+mod traced;
 
 module! {
     type: Int3Call,
@@ -28,16 +31,30 @@ module! {
 struct Int3Call {
     /// Owns the control state; dropping it removes the debugfs files first, then the state
     /// (which unregisters the die notifier).
-    _debugfs: Pin<KBox<Scope<control::Control>>>,
+    debugfs: Pin<KBox<Scope<control::Control>>>,
 }
 
 impl kernel::Module for Int3Call {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        traced::check_layout()?;
         let syms = symbols::KernelSyms::resolve()?;
         let notifier = notifier::DieNotifier::register()?;
         selftest::run(&notifier)?;
         pr_info!("self-test passed: int3 at a module call site emulated as a call\n");
         let debugfs = KBox::pin_init(debugfs::create(control::Control::new(syms, notifier)), GFP_KERNEL)?;
-        Ok(Self { _debugfs: debugfs })
+        Ok(Self { debugfs })
+    }
+}
+
+impl Drop for Int3Call {
+    fn drop(&mut self) {
+        let ctl = &**self.debugfs;
+        if let Err(e) = ctl.state.lock().restore(&ctl.syms) {
+            pr_err!("unload: restoring the call site failed: {:?}\n", e);
+        }
+        // No task may still be inside a trampoline or the traced function when the text goes
+        // away: wait until every task has passed a voluntary context switch.
+        // SAFETY: process context (module exit), no locks held.
+        unsafe { kernel::bindings::synchronize_rcu_tasks() };
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! It runs in NMI-like context: atomics only, no lock, no allocation, no printk.
 
-use crate::{emulate, ffi, frame::RegsFrame, selftest, stats};
+use crate::{emulate, ffi, frame::RegsFrame, selftest, site, stats};
 use core::ffi::{c_int, c_void};
 use kernel::{bindings, prelude::*, types::Opaque};
 
@@ -44,7 +44,7 @@ unsafe extern "C" fn on_die(_nb: *mut bindings::notifier_block, val: usize, data
     // Each owner recognises its own sites by address; a user-mode ip never matches one,
     // since all of them are module (kernel) text.
     let site = emulate::trapped_site(&frame);
-    if selftest::on_int3(&mut frame, site) {
+    if selftest::on_int3(&mut frame, site) || site::on_int3(&mut frame, site) {
         return NOTIFY_STOP;
     }
     NOTIFY_DONE

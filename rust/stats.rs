@@ -4,7 +4,9 @@
 
 use kernel::sync::atomic::{Atomic, Relaxed};
 
-/// A monotonically increasing event count.
+/// A monotonically increasing event count. `repr(transparent)` over a `u64`, so that the
+/// asm emulation stubs can `lock inc` it in place.
+#[repr(transparent)]
 pub(crate) struct Counter(Atomic<u64>);
 
 impl Counter {
@@ -30,10 +32,37 @@ pub(crate) static SELFTEST_HITS: Counter = Counter::new();
 pub(crate) static SELFTEST_RUNS: Counter = Counter::new();
 pub(crate) static SELFTEST_PASSES: Counter = Counter::new();
 
-/// Every counter with its `stats` key, in print order.
-pub(crate) static ALL: [(&str, &Counter); 4] = [
+/// Calls of the traced function through `call`, by result.
+pub(crate) static CALLS: Counter = Counter::new();
+pub(crate) static RESULT_V1: Counter = Counter::new();
+pub(crate) static RESULT_V2: Counter = Counter::new();
+/// Results that were v1 where the live patch should have applied, or v2 where it should not.
+pub(crate) static MISMATCHES: Counter = Counter::new();
+/// Results that were neither `x + V1_TAG` nor `x + V2_TAG`: a trampoline broke a register.
+pub(crate) static CORRUPT: Counter = Counter::new();
+/// Module engine: int3 hits on the traced site emulated as calls, and hits that found the
+/// flip already finished and were rewound to run the new instruction.
+pub(crate) static INT3_HITS: Counter = Counter::new();
+pub(crate) static REWINDS: Counter = Counter::new();
+/// Completed flips, per engine.
+pub(crate) static FLIPS_KERNEL: Counter = Counter::new();
+pub(crate) static FLIPS_MODULE: Counter = Counter::new();
+
+/// The plain counters with their `stats` keys, in print order (the per-callback and
+/// per-policy counts are printed next to them by `debugfs.rs`).
+pub(crate) static ALL: [(&str, &Counter); 13] = [
+    ("calls", &CALLS),
+    ("result_v1", &RESULT_V1),
+    ("result_v2", &RESULT_V2),
+    ("mismatches", &MISMATCHES),
+    ("corrupt", &CORRUPT),
+    ("int3_hits", &INT3_HITS),
+    ("rewinds", &REWINDS),
+    ("flips_kernel", &FLIPS_KERNEL),
+    ("flips_module", &FLIPS_MODULE),
     ("int3_notified", &INT3_NOTIFIED),
     ("selftest_hits", &SELFTEST_HITS),
     ("selftest_runs", &SELFTEST_RUNS),
     ("selftest_passes", &SELFTEST_PASSES),
 ];
+

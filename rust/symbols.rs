@@ -15,8 +15,6 @@ const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
 pub(crate) struct KernelSyms {
     pub(crate) text_poke: ffi::TextPokeFn,
     pub(crate) poke_single: ffi::SmpTextPokeSingleFn,
-    /// The name `poke_single` was found under (it changed in 6.16).
-    pub(crate) poke_single_name: &'static CStr,
     pub(crate) text_mutex: *mut bindings::mutex,
 }
 
@@ -86,7 +84,6 @@ impl KernelSyms {
             poke_single: unsafe {
                 core::mem::transmute::<usize, ffi::SmpTextPokeSingleFn>(poke_single)
             },
-            poke_single_name,
             text_mutex: text_mutex as *mut bindings::mutex,
         })
     }

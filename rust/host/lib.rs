@@ -5,3 +5,5 @@ pub mod emulate;
 pub mod insn;
 #[path = "../command.rs"]
 pub mod command;
+#[path = "../policy.rs"]
+pub mod policy;

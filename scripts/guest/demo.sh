@@ -1,14 +1,42 @@
 #!/bin/sh
-# The demo, run inside the guest: load the module and show what it did.
+# The demo, run inside the guest: load the module, flip the traced function's call site
+# through nop -> custom -> iterator -> custom -> nop on both engines, calling it after each
+# flip, and print what happened as a table.
 set -e
 DBG=/sys/kernel/debug/int3call
-echo "== insmod int3call.ko"
+CALLS=1000
+get() { sed -n "s/^$2: //p" "$DBG/$1"; }
+w() { echo "$2" >"$DBG/$1"; }
+
 insmod /int3call.ko
-dmesg | grep 'int3call:' | sed 's/^\[[^]]*\] /   /'
-echo "== $DBG/selftest (an int3 in module text, turned into a call by the Rust int3_emulate_call)"
-sed 's/^/   /' $DBG/selftest
-echo "== echo run > selftest; cat stats"
-echo run >$DBG/selftest
-sed 's/^/   /' $DBG/stats
+echo "int3call demo: the traced function is called $CALLS times after each step."
+echo "v1 = original body ran, v2 = the live patch applied. A call that hits the int3 while a"
+echo "flip is in flight is emulated (int3 hits / emulated); see the torture for those."
+echo
+printf '%-7s %-14s %-9s %-8s %-7s %6s %6s %6s %9s %8s %5s %8s %5s\n' \
+	engine step state site policy calls v1 v2 livepatch counter int3 emulated flips
+for engine in kernel module; do
+	w engine $engine
+	w stats reset
+	for step in +livepatch +counter -counter -livepatch; do
+		w callbacks $step
+		w call $CALLS
+		emul=$(( $(get stats emulated_new) + $(get stats emulated_old) + $(get stats emulated_nop) ))
+		printf '%-7s %-14s %-9s %-8s %-7s %6s %6s %6s %9s %8s %5s %8s %5s\n' \
+			$engine "$step" "$(get mode state)" "$(get mode site | cut -c1-2)..." "$(cat $DBG/emulate)" \
+			"$(get call calls)" "$(get call v1)" "$(get call v2)" \
+			"$(get stats cb_livepatch)" "$(get stats cb_counter)" "$(get stats int3_hits)" "$emul" \
+			"$(( $(get stats flips_kernel) + $(get stats flips_module) ))"
+	done
+done
+echo
+echo "forced flips through mode (livepatch registered, kernel engine):"
+w engine kernel
+w callbacks +livepatch
+for m in iterator nop custom auto; do
+	w mode $m
+	w call $CALLS
+	printf '  mode=%-9s -> state %-9s site %s  v1=%s v2=%s\n' $m "$(get mode state)" "$(get mode site)" "$(get call v1)" "$(get call v2)"
+done
 rmmod int3call
-echo "== rmmod: done"
+echo "rmmod: site restored, module unloaded"

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The callbacks a trampoline calls, the iterator that calls every registered one, and the
+//! registry (a bit mask). They run on the traced call path, possibly from an emulated call
+//! out of an int3: no lock, no allocation, no printing; atomics only.
+//!
+//! The registry needs no RCU: callbacks are static functions that live as long as the module,
+//! so a reader that sees a stale mask calls a callback that still exists; the bit only says
+//! whether it is wanted. Writers change the mask under the control mutex, and order it
+//! against flips (set before a flip that needs it, clear after a flip that drops it).
+
+use crate::{policy, stats::Counter, traced};
+use kernel::{
+    bindings,
+    sync::atomic::{Acquire, Atomic, Release},
+};
+
+/// Registered callbacks: bit `i` is `policy::CALLBACKS[i]`.
+static REGISTERED: Atomic<u32> = Atomic::new(0);
+
+/// Calls of each callback.
+pub(crate) static HITS: [Counter; policy::CALLBACKS.len()] =
+    [const { Counter::new() }; policy::CALLBACKS.len()];
+
+/// The `counter` callback's per-CPU counts (CPU number modulo the array size; the sum is
+/// exact either way, since every slot is an atomic).
+pub(crate) const PER_CPU_SLOTS: usize = 64;
+pub(crate) static PER_CPU: [Counter; PER_CPU_SLOTS] = [const { Counter::new() }; PER_CPU_SLOTS];
+
+pub(crate) fn registered() -> u32 {
+    REGISTERED.load(Acquire)
+}
+
+/// Only the control mutex holder may call this.
+pub(crate) fn set_registered(mask: u32) {
+    REGISTERED.store(mask, Release);
+}
+
+/// The live patch: continue in v2 instead of the original body.
+///
+/// # Safety
+///
+/// Called only by our trampolines, with `regs` pointing to the `pt_regs` they saved.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
+    HITS[policy::LIVEPATCH].inc();
+    // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`.
+    unsafe { (*regs).ip = traced::v2_body() as _ };
+}
+
+/// The per-CPU call counter.
+///
+/// # Safety
+///
+/// Called only by our trampolines (it does not touch `regs`).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn int3call_cb1(_regs: *mut bindings::pt_regs) {
+    HITS[policy::COUNTER].inc();
+    // SAFETY: `raw_smp_processor_id` has no preconditions; a stale CPU number after a
+    // preemption only moves the count to another slot.
+    let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
+    PER_CPU[cpu % PER_CPU_SLOTS].inc();
+}
+
+macro_rules! probe {
+    ($name:ident, $index:expr) => {
+        /// A probe that only counts its calls (fills the iterator for benchmarks).
+        ///
+        /// # Safety
+        ///
+        /// Called only by our trampolines (it does not touch `regs`).
+        #[no_mangle]
+        pub(crate) unsafe extern "C" fn $name(_regs: *mut bindings::pt_regs) {
+            HITS[$index].inc();
+        }
+    };
+}
+probe!(int3call_cb2, 2);
+probe!(int3call_cb3, 3);
+probe!(int3call_cb4, 4);
+probe!(int3call_cb5, 5);
+probe!(int3call_cb6, 6);
+probe!(int3call_cb7, 7);
+
+type Callback = unsafe extern "C" fn(*mut bindings::pt_regs);
+const ALL: [Callback; policy::CALLBACKS.len()] = [
+    int3call_cb0,
+    int3call_cb1,
+    int3call_cb2,
+    int3call_cb3,
+    int3call_cb4,
+    int3call_cb5,
+    int3call_cb6,
+    int3call_cb7,
+];
+
+/// The iterator: calls every registered callback, in registry order.
+///
+/// # Safety
+///
+/// Called only by the iterator trampoline, with `regs` pointing to the `pt_regs` it saved.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn int3call_iterate(regs: *mut bindings::pt_regs) {
+    let mut mask = REGISTERED.load(Acquire);
+    while mask != 0 {
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        // SAFETY: `i < 8` since only 8 bits are ever set; forwarded contract on `regs`.
+        unsafe { ALL[i](regs) };
+    }
+}
+
+/// Zeroes the hit counters.
+pub(crate) fn reset() {
+    HITS.iter().chain(PER_CPU.iter()).for_each(Counter::reset);
+}

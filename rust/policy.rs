@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+//! What a call site should hold, and what an int3 hit on it should do. No kernel
+//! dependency: unit-tested on the host.
+//!
+//! ftrace's policy: no callback -> NOP; one -> that callback's custom trampoline (called
+//! directly, the fast path); two or more -> the iterator trampoline, which walks them all.
+
+/// The callbacks a site can carry. The index is the bit in the registry mask.
+pub(crate) const CALLBACKS: [&str; 8] =
+    ["livepatch", "counter", "probe1", "probe2", "probe3", "probe4", "probe5", "probe6"];
+/// The live patch: redirects the traced function to its v2 body.
+pub(crate) const LIVEPATCH: usize = 0;
+/// The per-CPU call counter.
+pub(crate) const COUNTER: usize = 1;
+
+/// The callback with `name`, as an index into [`CALLBACKS`].
+pub(crate) fn callback_index(name: &str) -> Option<usize> {
+    CALLBACKS.iter().position(|&n| n == name)
+}
+
+/// What the 5-byte site holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SiteState {
+    Nop,
+    /// `call` to the custom trampoline of this callback.
+    Custom(usize),
+    /// `call` to the iterator trampoline.
+    Iterator,
+}
+
+/// A kind of site state, as written to the `mode` file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Nop,
+    Custom,
+    Iterator,
+}
+
+impl SiteState {
+    pub(crate) fn mode(self) -> Mode {
+        match self {
+            SiteState::Nop => Mode::Nop,
+            SiteState::Custom(_) => Mode::Custom,
+            SiteState::Iterator => Mode::Iterator,
+        }
+    }
+}
+
+impl Mode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Nop => "nop",
+            Mode::Custom => "custom",
+            Mode::Iterator => "iterator",
+        }
+    }
+}
+
+/// How an int3 hit in the middle of a flip is emulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Policy {
+    /// Call what the site is becoming (mainline since 2019).
+    New = 0,
+    /// Call what the site was.
+    Old = 1,
+    /// Skip the site: the pre-2019 behaviour, which loses the call.
+    Nop = 2,
+}
+
+impl Policy {
+    pub(crate) const ALL: [Policy; 3] = [Policy::New, Policy::Old, Policy::Nop];
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Policy::New => "new",
+            Policy::Old => "old",
+            Policy::Nop => "nop",
+        }
+    }
+}
+
+/// Which code rewrites the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Engine {
+    /// The kernel's `smp_text_poke_single()` (its own int3 handler emulates).
+    Kernel = 0,
+    /// The int3 protocol written here, with our die notifier emulating.
+    Module = 1,
+}
+
+impl Engine {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Engine::Kernel => "kernel",
+            Engine::Module => "module",
+        }
+    }
+}
+
+/// The state ftrace's policy gives a registry mask.
+pub(crate) fn auto_state(mask: u32) -> SiteState {
+    match mask.count_ones() {
+        0 => SiteState::Nop,
+        1 => SiteState::Custom(mask.trailing_zeros() as usize),
+        _ => SiteState::Iterator,
+    }
+}
+
+/// The state a forced `mode` gives, or `None` when it cannot hold: a custom trampoline calls
+/// exactly one callback, so `custom` needs exactly one registered.
+pub(crate) fn forced_state(mode: Mode, mask: u32) -> Option<SiteState> {
+    match mode {
+        Mode::Nop => Some(SiteState::Nop),
+        Mode::Iterator => Some(SiteState::Iterator),
+        Mode::Custom if mask.count_ones() == 1 => Some(SiteState::Custom(mask.trailing_zeros() as usize)),
+        Mode::Custom => None,
+    }
+}
+
+/// What a hit in the window of the flip `old -> new` acts as, under `policy`.
+pub(crate) fn emulated(policy: Policy, old: SiteState, new: SiteState) -> SiteState {
+    match policy {
+        Policy::New => new,
+        Policy::Old => old,
+        Policy::Nop => SiteState::Nop,
+    }
+}
+
+/// Whether a call through a site in `state` runs the live patch (so must return v2), given
+/// the registered callbacks.
+pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
+    match state {
+        SiteState::Nop => false,
+        SiteState::Custom(cb) => cb == LIVEPATCH,
+        SiteState::Iterator => mask & (1 << LIVEPATCH) != 0,
+    }
+}
+
+/// Emulation stubs: one per (policy, target). A stub counts the hit, then acts as the target.
+/// Targets 0..8 are the custom trampolines, then the iterator, then "skip" (a NOP).
+pub(crate) const STUB_TARGETS: usize = CALLBACKS.len() + 2;
+pub(crate) const STUB_ITERATOR: usize = CALLBACKS.len();
+pub(crate) const STUB_SKIP: usize = CALLBACKS.len() + 1;
+pub(crate) const STUBS: usize = Policy::ALL.len() * STUB_TARGETS;
+
+/// Index of the stub that emulates `acts_as` for `policy`.
+pub(crate) fn stub_index(policy: Policy, acts_as: SiteState) -> usize {
+    let target = match acts_as {
+        SiteState::Custom(cb) => cb,
+        SiteState::Iterator => STUB_ITERATOR,
+        SiteState::Nop => STUB_SKIP,
+    };
+    policy as usize * STUB_TARGETS + target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ftrace_policy_nop_custom_iterator() {
+        assert_eq!(auto_state(0), SiteState::Nop);
+        assert_eq!(auto_state(1 << LIVEPATCH), SiteState::Custom(LIVEPATCH));
+        assert_eq!(auto_state(1 << COUNTER), SiteState::Custom(COUNTER));
+        assert_eq!(auto_state(0b11), SiteState::Iterator);
+        assert_eq!(auto_state(0xff), SiteState::Iterator);
+    }
+
+    #[test]
+    fn forced_custom_needs_exactly_one_callback() {
+        assert_eq!(forced_state(Mode::Custom, 0), None);
+        assert_eq!(forced_state(Mode::Custom, 0b11), None);
+        assert_eq!(forced_state(Mode::Custom, 0b10), Some(SiteState::Custom(1)));
+        assert_eq!(forced_state(Mode::Iterator, 0b1), Some(SiteState::Iterator));
+        assert_eq!(forced_state(Mode::Nop, 0b11), Some(SiteState::Nop));
+    }
+
+    #[test]
+    fn emulation_follows_the_policy() {
+        let (old, new) = (SiteState::Custom(LIVEPATCH), SiteState::Iterator);
+        assert_eq!(emulated(Policy::New, old, new), new);
+        assert_eq!(emulated(Policy::Old, old, new), old);
+        assert_eq!(emulated(Policy::Nop, old, new), SiteState::Nop);
+    }
+
+    #[test]
+    fn live_patch_applies_only_through_a_trampoline_that_calls_it() {
+        let lp = 1 << LIVEPATCH;
+        assert!(!patches(SiteState::Nop, lp));
+        assert!(patches(SiteState::Custom(LIVEPATCH), lp));
+        assert!(!patches(SiteState::Custom(COUNTER), lp | 2));
+        assert!(patches(SiteState::Iterator, lp | 2));
+        assert!(!patches(SiteState::Iterator, 2));
+    }
+
+    #[test]
+    fn stub_indices_are_distinct_and_in_range() {
+        let mut seen = [false; STUBS];
+        for p in Policy::ALL {
+            let mut states = [SiteState::Nop, SiteState::Iterator, SiteState::Nop];
+            for cb in 0..CALLBACKS.len() {
+                states[2] = SiteState::Custom(cb);
+                for s in states {
+                    let i = stub_index(p, s);
+                    assert!(i < STUBS);
+                    seen[i] = true;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn callback_names_resolve() {
+        assert_eq!(callback_index("livepatch"), Some(LIVEPATCH));
+        assert_eq!(callback_index("counter"), Some(COUNTER));
+        assert_eq!(callback_index("probe6"), Some(7));
+        assert_eq!(callback_index("nope"), None);
+    }
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The traced function, its live-patch replacement, the trampolines and the emulation stubs,
+//! in assembly, because their bytes and stack layout are the subject of the test.
+//!
+//! * `int3call_traced(x)`: bytes 0..4 are the patch site (NOP5 at rest, like an `-mfentry`
+//!   site), then the original body v1, which returns `x + V1_TAG`. The live patch sends calls
+//!   to `int3call_traced_v2`, which returns `x + V2_TAG`; the result tells v1 from v2 and also
+//!   shows that the argument survived the trampoline.
+//! * Trampolines save a full `struct pt_regs` (offsets from the kernel's own bindings), call
+//!   Rust with a 16-byte-aligned stack, restore, and return to `regs->ip`, which a callback
+//!   may have changed: `ftrace_regs_caller`'s contract. One custom trampoline per callback
+//!   calls it directly; the iterator trampoline calls `int3call_iterate`.
+//! * Emulation stubs, 16 bytes apart, one per (policy, target): count the hit, then act as the
+//!   target (jump to a trampoline, or return = NOP). An int3 hit is emulated as a call to a
+//!   stub, on both engines, so every emulated call is counted exactly, by policy.
+
+use crate::{callbacks, policy, stats::Counter};
+use core::mem::{offset_of, size_of};
+use kernel::bindings::pt_regs;
+
+/// Added to the argument by the original body (v1) and by the replacement (v2).
+pub(crate) const V1_TAG: u64 = 0x100;
+pub(crate) const V2_TAG: u64 = 0x200;
+
+/// Hits per emulation stub, indexed by `policy::stub_index`; bumped by the stubs themselves.
+pub(crate) static EMUL_COUNTS: [Counter; policy::STUBS] = [const { Counter::new() }; policy::STUBS];
+
+// The iret frame order (ip, cs, flags, sp, ss) is the hardware's; cs and ss are unions in
+// the bindings, so they are addressed from their neighbours.
+const _: () = assert!(offset_of!(pt_regs, flags) == offset_of!(pt_regs, ip) + 16);
+const _: () = assert!(offset_of!(pt_regs, sp) == offset_of!(pt_regs, ip) + 24);
+const _: () = assert!(size_of::<Counter>() == 8);
+
+core::arch::global_asm!(
+    ".pushsection .text.int3call, \"ax\"",
+    // ---- the traced function and its replacement ------------------------------------
+    ".p2align 4",
+    ".globl int3call_traced",
+    ".type int3call_traced, @function",
+    "int3call_traced:",
+    "    .byte 0x0f, 0x1f, 0x44, 0x00, 0x00", // the patch site: BYTES_NOP5
+    "    lea rax, [rdi + {v1}]",
+    "    ret",
+    ".size int3call_traced, . - int3call_traced",
+    ".p2align 4",
+    ".globl int3call_traced_v2",
+    ".type int3call_traced_v2, @function",
+    "int3call_traced_v2:",
+    "    lea rax, [rdi + {v2}]",
+    "    ret",
+    ".size int3call_traced_v2, . - int3call_traced_v2",
+    // ---- trampolines ------------------------------------------------------------------
+    ".macro INT3CALL_TRAMPOLINE name, callee",
+    ".p2align 4",
+    ".globl \\name",
+    ".type \\name, @function",
+    "\\name:",
+    "    push rbp",
+    "    mov rbp, rsp",
+    "    sub rsp, {regs_size}",
+    "    and rsp, -16",
+    "    mov [rsp + {r15}], r15",
+    "    mov [rsp + {r14}], r14",
+    "    mov [rsp + {r13}], r13",
+    "    mov [rsp + {r12}], r12",
+    "    mov [rsp + {bx}], rbx",
+    "    mov [rsp + {r11}], r11",
+    "    mov [rsp + {r10}], r10",
+    "    mov [rsp + {r9}], r9",
+    "    mov [rsp + {r8}], r8",
+    "    mov [rsp + {ax}], rax",
+    "    mov [rsp + {cx}], rcx",
+    "    mov [rsp + {dx}], rdx",
+    "    mov [rsp + {si}], rsi",
+    "    mov [rsp + {di}], rdi",
+    "    mov rax, [rbp]",
+    "    mov [rsp + {bp}], rax",
+    "    mov qword ptr [rsp + {orig_ax}], -1",
+    "    mov rax, [rbp + 8]", // return address: the instruction after the site
+    "    mov [rsp + {ip}], rax",
+    "    mov qword ptr [rsp + {ip} + 8], {kernel_cs}",
+    "    pushfq",
+    "    pop qword ptr [rsp + {flags}]",
+    "    lea rax, [rbp + 16]", // sp as it was at the site
+    "    mov [rsp + {sp}], rax",
+    "    mov qword ptr [rsp + {sp} + 8], {kernel_ds}",
+    "    mov rdi, rsp",
+    "    call \\callee",
+    "    mov rax, [rsp + {ip}]", // honour a changed regs->ip (the live patch)
+    "    mov [rbp + 8], rax",
+    "    mov r15, [rsp + {r15}]",
+    "    mov r14, [rsp + {r14}]",
+    "    mov r13, [rsp + {r13}]",
+    "    mov r12, [rsp + {r12}]",
+    "    mov rbx, [rsp + {bx}]",
+    "    mov r11, [rsp + {r11}]",
+    "    mov r10, [rsp + {r10}]",
+    "    mov r9, [rsp + {r9}]",
+    "    mov r8, [rsp + {r8}]",
+    "    mov rcx, [rsp + {cx}]",
+    "    mov rdx, [rsp + {dx}]",
+    "    mov rsi, [rsp + {si}]",
+    "    mov rdi, [rsp + {di}]",
+    "    mov rax, [rsp + {ax}]",
+    "    mov rsp, rbp",
+    "    pop rbp",
+    "    ret",
+    ".size \\name, . - \\name",
+    ".endm",
+    ".irp i, 0,1,2,3,4,5,6,7",
+    "INT3CALL_TRAMPOLINE int3call_tramp_custom\\i, int3call_cb\\i",
+    ".endr",
+    "INT3CALL_TRAMPOLINE int3call_tramp_iterator, int3call_iterate",
+    ".purgem INT3CALL_TRAMPOLINE",
+    // ---- emulation stubs: (policy p, target t) at int3call_emul_stubs + 16 * (p * {targets} + t)
+    ".p2align 4",
+    ".globl int3call_emul_stubs",
+    "int3call_emul_stubs:",
+    ".irp p, 0,1,2",
+    ".irp t, 0,1,2,3,4,5,6,7,8,9",
+    ".p2align 4",
+    "    lock inc qword ptr [rip + {emul_counts} + 8 * (\\p * {targets} + \\t)]",
+    ".if \\t < {ncb}",
+    "    jmp int3call_tramp_custom\\t",
+    ".elseif \\t == {ncb}",
+    "    jmp int3call_tramp_iterator",
+    ".else",
+    "    ret",
+    ".endif",
+    ".endr",
+    ".endr",
+    ".p2align 4",
+    ".globl int3call_emul_stubs_end",
+    "int3call_emul_stubs_end:",
+    ".popsection",
+    v1 = const V1_TAG,
+    v2 = const V2_TAG,
+    regs_size = const size_of::<pt_regs>(),
+    r15 = const offset_of!(pt_regs, r15),
+    r14 = const offset_of!(pt_regs, r14),
+    r13 = const offset_of!(pt_regs, r13),
+    r12 = const offset_of!(pt_regs, r12),
+    bp = const offset_of!(pt_regs, bp),
+    bx = const offset_of!(pt_regs, bx),
+    r11 = const offset_of!(pt_regs, r11),
+    r10 = const offset_of!(pt_regs, r10),
+    r9 = const offset_of!(pt_regs, r9),
+    r8 = const offset_of!(pt_regs, r8),
+    ax = const offset_of!(pt_regs, ax),
+    cx = const offset_of!(pt_regs, cx),
+    dx = const offset_of!(pt_regs, dx),
+    si = const offset_of!(pt_regs, si),
+    di = const offset_of!(pt_regs, di),
+    orig_ax = const offset_of!(pt_regs, orig_ax),
+    ip = const offset_of!(pt_regs, ip),
+    flags = const offset_of!(pt_regs, flags),
+    sp = const offset_of!(pt_regs, sp),
+    kernel_cs = const kernel::bindings::__KERNEL_CS,
+    kernel_ds = const kernel::bindings::__KERNEL_DS,
+    emul_counts = sym EMUL_COUNTS,
+    targets = const policy::STUB_TARGETS,
+    ncb = const policy::CALLBACKS.len(),
+);
+
+// The names the asm above uses for the callbacks must exist with these symbols.
+const _: () = assert!(policy::CALLBACKS.len() == 8 && policy::STUB_TARGETS == 10);
+const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
+    callbacks::int3call_cb0,
+    callbacks::int3call_cb1,
+    callbacks::int3call_cb2,
+    callbacks::int3call_cb3,
+    callbacks::int3call_cb4,
+    callbacks::int3call_cb5,
+    callbacks::int3call_cb6,
+    callbacks::int3call_cb7,
+    callbacks::int3call_iterate,
+];
+
+extern "C" {
+    fn int3call_traced(x: u64) -> u64;
+    fn int3call_traced_v2(x: u64) -> u64;
+    fn int3call_tramp_custom0();
+    fn int3call_tramp_custom1();
+    fn int3call_tramp_custom2();
+    fn int3call_tramp_custom3();
+    fn int3call_tramp_custom4();
+    fn int3call_tramp_custom5();
+    fn int3call_tramp_custom6();
+    fn int3call_tramp_custom7();
+    fn int3call_tramp_iterator();
+    fn int3call_emul_stubs();
+    fn int3call_emul_stubs_end();
+}
+
+/// Address of the patch site (the traced function's first byte).
+pub(crate) fn site() -> usize {
+    int3call_traced as usize
+}
+
+/// Where the live patch sends calls.
+pub(crate) fn v2_body() -> usize {
+    int3call_traced_v2 as usize
+}
+
+/// The trampoline a site in `state` calls, or `None` for a NOP.
+pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
+    const CUSTOM: [unsafe extern "C" fn(); 8] = [
+        int3call_tramp_custom0,
+        int3call_tramp_custom1,
+        int3call_tramp_custom2,
+        int3call_tramp_custom3,
+        int3call_tramp_custom4,
+        int3call_tramp_custom5,
+        int3call_tramp_custom6,
+        int3call_tramp_custom7,
+    ];
+    match state {
+        policy::SiteState::Nop => None,
+        policy::SiteState::Custom(cb) => CUSTOM.get(cb).map(|&f| f as usize),
+        policy::SiteState::Iterator => Some(int3call_tramp_iterator as usize),
+    }
+}
+
+/// Address of the emulation stub with `index` (see `policy::stub_index`).
+pub(crate) fn stub(index: usize) -> usize {
+    int3call_emul_stubs as usize + 16 * index
+}
+
+/// Calls the traced function once.
+pub(crate) fn call_traced(x: u64) -> u64 {
+    // SAFETY: `int3call_traced` follows the C ABI; whatever its site holds (NOP, or a call to
+    // a trampoline that saves and restores every register) it returns `x` plus a tag.
+    unsafe { int3call_traced(x) }
+}
+
+/// Checks what the assembler cannot check for us (jump sizes are relaxed late): every stub
+/// fits its 16-byte slot, so `stub()` addresses the right one.
+pub(crate) fn check_layout() -> kernel::error::Result {
+    let len = int3call_emul_stubs_end as usize - int3call_emul_stubs as usize;
+    if len != 16 * policy::STUBS {
+        kernel::pr_err!("emulation stubs span {} bytes, expected {}\n", len, 16 * policy::STUBS);
+        return Err(kernel::error::code::EINVAL);
+    }
+    Ok(())
+}
