@@ -4,8 +4,8 @@
 # warning while leaving the state as it was.
 . "$(dirname "$0")/lib.sh"
 setup
-FILES="selftest stats"
-ktap_plan 9
+FILES="mode engine emulate callbacks call stats selftest"
+ktap_plan 14
 load_mod || die "insmod failed"
 ktap_check "debugfs directory exists" test -d "$DBG"
 for f in $FILES; do

@@ -48,3 +48,12 @@ dbg_get() { sed -n "s/^$2: //p" "$DBG/$1"; }
 dbg_write() { printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null; }
 # mode_of PATH: octal permission bits.
 mode_of() { stat -c %a "$1"; }
+
+# The site state as "state site_ok" (e.g. "custom yes").
+site_is() { test "$(dbg_get mode state) $(dbg_get mode site_ok)" = "$1 yes"; }
+# calls_give N V1 V2: call the traced function N times; the results split as given.
+calls_give() {
+	dbg_write call "$1" && test "$(dbg_get call v1) $(dbg_get call v2) $(dbg_get call corrupt)" = "$2 $3 0"
+}
+# A snapshot of every readable control file (for "state unchanged" checks).
+snapshot() { for f in mode engine emulate callbacks; do echo "$f: $(cat "$DBG/$f")"; done; }
