@@ -5,7 +5,7 @@
 use crate::policy::{callback_index, Engine, Mode, Policy};
 
 /// The longest write any file accepts, newline included.
-pub(crate) const MAX_INPUT: usize = 64;
+pub(crate) const MAX_INPUT: usize = 128;
 
 /// Why a write was refused (the caller turns every one into `-EINVAL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +101,58 @@ pub(crate) fn call_count(input: &str) -> Result<u64, Reject> {
     }
 }
 
+/// A torture run's parameters (see `torture_cmd`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TortureParams {
+    /// Caller threads; 0 means one per possible CPU.
+    pub(crate) threads: u32,
+    /// Flips of the site (each adds or removes the second callback).
+    pub(crate) flips: u32,
+    pub(crate) engine: Engine,
+    pub(crate) policy: Policy,
+    /// Module engine: how long each protocol step is held open, in microseconds.
+    pub(crate) window_us: u32,
+}
+
+pub(crate) const TORTURE_DEFAULTS: TortureParams =
+    TortureParams { threads: 0, flips: 1000, engine: Engine::Kernel, policy: Policy::New, window_us: 0 };
+pub(crate) const MAX_THREADS: u32 = 64;
+pub(crate) const MAX_FLIPS: u32 = 10_000_000;
+pub(crate) const MAX_WINDOW_US: u32 = 100_000;
+
+/// Writes to `torture`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TortureCmd {
+    Start(TortureParams),
+    Stop,
+}
+
+/// `stop`, or `key=value` words (any order, defaults for the rest): `threads=N`,
+/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`.
+pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
+    if input == "stop" {
+        return Ok(TortureCmd::Stop);
+    }
+    let mut p = TORTURE_DEFAULTS;
+    for word in input.split_ascii_whitespace() {
+        let (key, value) = word.split_once('=').ok_or(Reject::Unknown)?;
+        let number = |lo: u32, hi: u32| -> Result<u32, Reject> {
+            let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+            let n = if digits { value.parse::<u32>().ok() } else { None };
+            n.filter(|n| (lo..=hi).contains(n)).ok_or(Reject::OutOfRange)
+        };
+        match key {
+            "threads" => p.threads = number(1, MAX_THREADS)?,
+            "flips" => p.flips = number(1, MAX_FLIPS)?,
+            "window_us" => p.window_us = number(0, MAX_WINDOW_US)?,
+            "engine" => p.engine = keyword(value, &ENGINE_CMDS)?,
+            "emulate" => p.policy = keyword(value, &POLICY_CMDS)?,
+            _ => return Err(Reject::Unknown),
+        }
+    }
+    Ok(TortureCmd::Start(p))
+}
+
 /// Writes to `selftest`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SelftestCmd {
@@ -151,6 +203,21 @@ mod tests {
         assert_eq!(call_count("-1"), Err(Reject::Unknown));
         assert_eq!(call_count("+5"), Err(Reject::Unknown));
         assert_eq!(call_count("0x10"), Err(Reject::Unknown));
+    }
+
+    #[test]
+    fn torture_commands() {
+        assert_eq!(torture_cmd("stop"), Ok(TortureCmd::Stop));
+        let want = TortureParams { threads: 3, flips: 500, engine: Engine::Module, policy: Policy::Nop, window_us: 0 };
+        assert_eq!(torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"), Ok(TortureCmd::Start(want)));
+        assert_eq!(torture_cmd("flips=7"), Ok(TortureCmd::Start(TortureParams { flips: 7, ..TORTURE_DEFAULTS })));
+        assert_eq!(torture_cmd("threads=0"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("threads=65"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("window_us=100001"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("flips=x"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("engine=fast"), Err(Reject::Unknown));
+        assert_eq!(torture_cmd("colour=red"), Err(Reject::Unknown));
+        assert_eq!(torture_cmd("flips"), Err(Reject::Unknown));
     }
 
     #[test]

@@ -4,12 +4,13 @@
 
 use crate::{
     callbacks,
+    command::TortureParams,
     notifier::DieNotifier,
     policy::{self, Engine, Mode, Policy, SiteState},
     site::{self, Flip},
     stats,
     symbols::KernelSyms,
-    traced,
+    torture, traced,
 };
 use kernel::{new_mutex, prelude::*, sync::Mutex, time::Delta};
 
@@ -26,6 +27,23 @@ pub(crate) struct State {
     pub(crate) closed: bool,
     /// What the latest write to `call` saw.
     pub(crate) last_call: CallReport,
+    /// A torture run owns the site: other writers are refused.
+    pub(crate) torture_running: bool,
+    pub(crate) last_torture: torture::Report,
+}
+
+/// Settings a torture run borrows, given back when it ends.
+pub(crate) struct Saved {
+    engine: Engine,
+    policy: Policy,
+    window_us: u32,
+}
+
+/// Zeroes every counter (the caller holds the control mutex).
+pub(crate) fn reset_counters() {
+    stats::ALL.iter().for_each(|(_, c)| c.reset());
+    traced::EMUL_COUNTS.iter().for_each(|c| c.reset());
+    callbacks::reset();
 }
 
 #[pin_data]
@@ -49,6 +67,12 @@ impl Control {
                 window_us: 0,
                 closed: false,
                 last_call: CallReport { calls: 0, v1: 0, v2: 0, corrupt: 0 },
+                torture_running: false,
+                last_torture: torture::Report {
+                    engine: None, policy: None, threads: 0, window_us: 0, flips: 0, calls: 0, v2: 0,
+                    missed: 0, corrupt: 0, cb_livepatch: 0, cb_counter: 0, emulated: [0; 3],
+                    int3_hits: 0, rewinds: 0, stopped: false, verdict: torture::Verdict::None,
+                },
             }),
         }? Error)
     }
@@ -61,6 +85,47 @@ impl State {
             return Err(ENODEV);
         }
         Ok(())
+    }
+
+    /// For debugfs writers: the state is theirs to change (no torture run owns it).
+    pub(crate) fn idle(&self, file: &str) -> Result {
+        self.open()?;
+        if self.torture_running {
+            pr_warn!("{}: a torture run is in progress (echo stop > torture)\n", file);
+            return Err(EBUSY);
+        }
+        Ok(())
+    }
+
+    /// Takes the site for a torture run: its engine and policy, zeroed counters, and the live
+    /// patch registered (custom trampoline).
+    pub(crate) fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
+        self.idle("torture")?;
+        if callbacks::registered() != 0 || self.forced.is_some() {
+            pr_warn!("torture: needs the site at rest (no callback registered, mode auto)\n");
+            return Err(EBUSY);
+        }
+        let saved = Saved { engine: self.engine, policy: self.policy, window_us: self.window_us };
+        (self.engine, self.policy, self.window_us) = (p.engine, p.policy, p.window_us);
+        reset_counters();
+        if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
+            self.end_torture(syms, saved);
+            return Err(e);
+        }
+        self.torture_running = true;
+        Ok(saved)
+    }
+
+    /// Gives the site back at rest, with the settings it had.
+    pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) {
+        if !self.closed {
+            if let Err(e) = self.go(syms, SiteState::Nop) {
+                pr_err!("torture: restoring the site failed: {:?}\n", e);
+            }
+            callbacks::set_registered(0);
+        }
+        (self.engine, self.policy, self.window_us) = (saved.engine, saved.policy, saved.window_us);
+        self.torture_running = false;
     }
 
     /// Moves the site to `new` with the current engine and policy.

@@ -4,11 +4,11 @@
 
 use crate::{
     callbacks,
-    command::{self, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd},
-    control::Control,
+    command::{self, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
+    control::{self, Control},
     insn::{self, Insn},
     policy::{self, Policy, SiteState},
-    selftest, site, stats, traced,
+    selftest, site, stats, torture, traced,
 };
 use core::fmt;
 use kernel::{debugfs::Scope, prelude::*, uaccess::UserSliceReader};
@@ -70,7 +70,9 @@ fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         ModeCmd::Force(m) => Some(m),
         ModeCmd::Auto => None,
     };
-    ctl.state.lock().set_mode(&ctl.syms, mode)
+    let mut st = ctl.state.lock();
+    st.idle("mode")?;
+    st.set_mode(&ctl.syms, mode)
 }
 
 fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,7 +83,9 @@ fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("engine", reader, &mut buf)?;
     let engine = parse("engine", word, &command::ENGINE_CMDS)?;
-    ctl.state.lock().set_engine(engine)
+    let mut st = ctl.state.lock();
+    st.idle("engine")?;
+    st.set_engine(engine)
 }
 
 fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,7 +96,9 @@ fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("emulate", reader, &mut buf)?;
     let policy = parse("emulate", word, &command::POLICY_CMDS)?;
-    ctl.state.lock().set_policy(policy)
+    let mut st = ctl.state.lock();
+    st.idle("emulate")?;
+    st.set_policy(policy)
 }
 
 fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,6 +120,7 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         EINVAL
     })?;
     let mut st = ctl.state.lock();
+    st.idle("callbacks")?;
     match cmd {
         CallbackCmd::Add(cb) => st.add_callback(&ctl.syms, cb),
         CallbackCmd::Remove(cb) => st.remove_callback(&ctl.syms, cb),
@@ -135,7 +142,9 @@ fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         pr_warn!("call: '{}': {} (a count from 1 to {})\n", word, r.reason(), command::MAX_CALLS);
         EINVAL
     })?;
-    ctl.state.lock().call(n).map(|_| ())
+    let mut st = ctl.state.lock();
+    st.idle("call")?;
+    st.call(n).map(|_| ())
 }
 
 fn selftest_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -183,10 +192,59 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("stats", reader, &mut buf)?;
     match parse("stats", word, &command::STATS_CMDS)? {
         StatsCmd::Reset => {
-            let _guard = ctl.state.lock();
-            stats::ALL.iter().for_each(|(_, c)| c.reset());
-            traced::EMUL_COUNTS.iter().for_each(|c| c.reset());
-            callbacks::reset();
+            ctl.state.lock().idle("stats")?;
+            control::reset_counters();
+            Ok(())
+        }
+    }
+}
+
+fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let st = ctl.state.lock();
+    let r = &st.last_torture;
+    writeln!(f, "running: {}", if st.torture_running { "yes" } else { "no" })?;
+    writeln!(f, "verdict: {}", r.verdict.name())?;
+    writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
+    writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
+    writeln!(f, "threads: {}", r.threads)?;
+    writeln!(f, "window_us: {}", r.window_us)?;
+    writeln!(f, "flips: {}", r.flips)?;
+    writeln!(f, "calls: {}", r.calls)?;
+    writeln!(f, "v2: {}", r.v2)?;
+    writeln!(f, "missed: {}", r.missed)?;
+    writeln!(f, "corrupt: {}", r.corrupt)?;
+    writeln!(f, "cb_livepatch: {}", r.cb_livepatch)?;
+    writeln!(f, "cb_counter: {}", r.cb_counter)?;
+    writeln!(f, "emulated_new: {}", r.emulated[0])?;
+    writeln!(f, "emulated_old: {}", r.emulated[1])?;
+    writeln!(f, "emulated_nop: {}", r.emulated[2])?;
+    writeln!(f, "int3_hits: {}", r.int3_hits)?;
+    writeln!(f, "rewinds: {}", r.rewinds)?;
+    writeln!(f, "stopped: {}", if r.stopped { "yes" } else { "no" })
+}
+
+fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("torture", reader, &mut buf)?;
+    let cmd = command::torture_cmd(word).map_err(|r| {
+        pr_warn!(
+            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{}\n",
+            word, r.reason(), command::MAX_THREADS, command::MAX_FLIPS, command::MAX_WINDOW_US
+        );
+        EINVAL
+    })?;
+    match cmd {
+        TortureCmd::Stop => {
+            torture::STOP.store(true, kernel::sync::atomic::Relaxed);
+            Ok(())
+        }
+        TortureCmd::Start(p) => {
+            let report = torture::run(ctl, &p)?;
+            ctl.state.lock().last_torture = report;
+            if report.verdict == torture::Verdict::Fail {
+                pr_err!("torture: an invariant broke (cat torture for the numbers)\n");
+                return Err(EIO);
+            }
             Ok(())
         }
     }
@@ -202,6 +260,7 @@ pub(crate) fn create(
         dir.read_write_callback_file(c"emulate", ctl, &emulate_show, &emulate_write);
         dir.read_write_callback_file(c"callbacks", ctl, &callbacks_show, &callbacks_write);
         dir.read_write_callback_file(c"call", ctl, &call_show, &call_write);
+        dir.read_write_callback_file(c"torture", ctl, &torture_show, &torture_write);
         dir.read_write_callback_file(c"stats", ctl, &stats_show, &stats_write);
         dir.read_write_callback_file(c"selftest", ctl, &selftest_show, &selftest_write);
     })

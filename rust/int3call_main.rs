@@ -18,6 +18,7 @@ mod selftest;
 mod site;
 mod stats;
 mod symbols;
+mod torture;
 mod traced;
 
 module! {
@@ -49,6 +50,8 @@ impl kernel::Module for Int3Call {
 impl Drop for Int3Call {
     fn drop(&mut self) {
         let ctl = &**self.debugfs;
+        // A torture run in progress ends at its next flip (refused: closed below).
+        torture::STOP.store(true, kernel::sync::atomic::Relaxed);
         if let Err(e) = ctl.state.lock().restore(&ctl.syms) {
             pr_err!("unload: restoring the call site failed: {:?}\n", e);
         }

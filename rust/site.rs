@@ -151,14 +151,14 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     }
     // SAFETY: `site` is our own mapped text; reading one byte has no side effect.
     let byte = unsafe { core::ptr::read_volatile(site as *const u8) };
-    if byte != insn::INT3 {
-        // The flip finished between the trap and this handler: run what is there now.
+    if byte != insn::INT3 || WINDOW_SITE.load(Acquire) != site {
+        // Not our window's int3: the flip that planted it already finished (its int3 may be
+        // gone, or the next flip's is there). Seen under TCG on the kernel engine, where the
+        // kernel's own handler had already declined it. Run the site again: it holds either
+        // a complete instruction or an int3 some engine is handling now.
         stats::REWINDS.inc();
         emulate::int3_emulate_jmp(frame, site);
         return true;
-    }
-    if WINDOW_SITE.load(Acquire) != site {
-        return false;
     }
     stats::INT3_HITS.inc();
     let target = WINDOW_TARGET.load(Relaxed);

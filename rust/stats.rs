@@ -16,6 +16,9 @@ impl Counter {
     pub(crate) fn inc(&self) {
         self.0.add(1u64, Relaxed);
     }
+    pub(crate) fn add(&self, n: u64) {
+        self.0.add(n, Relaxed);
+    }
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }

@@ -38,5 +38,23 @@ for m in iterator nop custom auto; do
 	w call $CALLS
 	printf '  mode=%-9s -> state %-9s site %s  v1=%s v2=%s\n' $m "$(get mode state)" "$(get mode site)" "$(get call v1)" "$(get call v2)"
 done
+echo
+echo "under fire: 4 threads call the traced function while the site flips custom <-> iterator"
+echo "(live patch registered throughout, so every v1 result is a missed call):"
+w mode auto
+w callbacks -livepatch
+printf '%-7s %-7s %6s %10s %10s %9s %9s %8s  %s\n' engine emulate flips calls missed int3hits emulated rewinds verdict
+for engine in kernel module; do
+	for p in nop new old; do
+		win=0; [ $engine = module ] && win=100
+		w torture "threads=4 flips=${TORTURE_FLIPS:-200} engine=$engine emulate=$p window_us=$win"
+		t() { get torture "$1"; }
+		printf '%-7s %-7s %6s %10s %10s %9s %9s %8s  %s\n' $engine $p "$(t flips)" "$(t calls)" "$(t missed)" \
+			"$( [ $engine = module ] && t int3_hits || echo -)" "$(( $(t emulated_new) + $(t emulated_old) + $(t emulated_nop) ))" \
+			"$(t rewinds)" "$(t verdict)"
+	done
+done
+echo "int3hits: hits our die notifier emulated (module engine; the kernel's own handler takes the"
+echo "kernel engine's). emulated: hits that reached an emulation stub, on either engine."
 rmmod int3call
 echo "rmmod: site restored, module unloaded"

@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Under fire: 4 caller threads call the traced function while the site flips between the
+# custom and the iterator trampoline, on each engine with each policy. With new/old no call
+# is missed; with nop (the pre-2019 behaviour) calls are missed, exactly one per skipped hit.
+# A run with no int3 hit proves nothing: it is retried with a wider window, then failed.
+. "$(dirname "$0")/lib.sh"
+setup
+ktap_plan 9
+load_mod || die "insmod failed"
+t() { dbg_get torture "$1"; }
+# torture ENGINE POLICY: run until a run lands hits (window doubles each try, 3 tries).
+torture() {
+	w=100 flips=100
+	for try in 1 2 3; do
+		[ "$1" = module ] || w=0
+		dbg_write torture "threads=4 flips=$flips engine=$1 emulate=$2 window_us=$w" || return 1
+		[ "$(t verdict)" = inconclusive ] || return 0
+		ktap_diag "$1/$2: no int3 hit in try $try, widening the window"
+		w=$((w * 4)) flips=$((flips * 2))
+	done
+}
+for engine in kernel module; do
+	for policy in new old nop; do
+		torture $engine $policy
+		summary="calls=$(t calls) missed=$(t missed) hits=$(( $(t emulated_new) + $(t emulated_old) + $(t emulated_nop) )) flips=$(t flips)"
+		case $policy in
+		nop) expect="missed = emulated_nop > 0"
+		     check() { test "$(t verdict)" = pass -a "$(t missed)" -gt 0 -a "$(t missed)" = "$(t emulated_nop)"; } ;;
+		*) expect="0 missed"
+		   check() { test "$(t verdict)" = pass -a "$(t missed)" = 0 -a "$(t "emulated_$policy")" -gt 0; } ;;
+		esac
+		ktap_check "$engine/$policy: $expect, invariants hold ($summary)" check
+	done
+done
+# stop ends a long run early and cleanly.
+( dbg_write torture "threads=2 flips=1000000 engine=module window_us=100" ) &
+bg=$!
+i=0; while [ "$(dbg_get torture running)" != yes ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+dbg_write torture stop
+wait $bg
+ktap_check "stop ends a run early with its invariants intact" \
+	test "$(t stopped) $(t verdict)" = "yes pass" -o "$(t stopped) $(t verdict)" = "yes inconclusive"
+# Unloading during a run is safe: the run ends, the site is restored, the log stays clean.
+( dbg_write torture "threads=2 flips=1000000 engine=kernel" ) &
+bg=$!
+i=0; while [ "$(dbg_get torture running)" != yes ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; until unload_mod 2>/dev/null || [ $i -ge 50 ]; do sleep 0.2; i=$((i + 1)); done
+wait $bg
+ktap_check "unload during a run succeeds" sh -c '! grep -q "^int3call " /proc/modules'
+ktap_check_no_splat
+ktap_finish
