@@ -176,9 +176,7 @@ fn stats_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "cb_{name}: {}", hits.get())?;
     }
     for p in Policy::ALL {
-        let base = p as usize * policy::STUB_TARGETS;
-        let sum: u64 = traced::EMUL_COUNTS[base..base + policy::STUB_TARGETS].iter().map(|c| c.get()).sum();
-        writeln!(f, "emulated_{}: {sum}", p.name())?;
+        writeln!(f, "emulated_{}: {}", p.name(), traced::emulated_by(p))?;
     }
     write!(f, "counter_per_cpu:")?;
     for c in callbacks::PER_CPU.iter().take(kernel::bindings::NR_CPUS as usize) {

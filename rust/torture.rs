@@ -12,7 +12,7 @@ use crate::{
     control::Control,
     policy::{self, Engine, Policy},
     stats,
-    traced::{self, EMUL_COUNTS},
+    traced,
 };
 use core::ffi::{c_int, c_void};
 use kernel::{
@@ -207,8 +207,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
     for pol in Policy::ALL {
-        let base = pol as usize * policy::STUB_TARGETS;
-        report.emulated[pol as usize] = EMUL_COUNTS[base..base + policy::STUB_TARGETS].iter().map(|c| c.get()).sum();
+        report.emulated[pol as usize] = traced::emulated_by(pol);
     }
     report.int3_hits = stats::INT3_HITS.get();
     report.rewinds = stats::REWINDS.get();

@@ -221,6 +221,12 @@ pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
     }
 }
 
+/// Hits that reached any stub of `policy`.
+pub(crate) fn emulated_by(policy: policy::Policy) -> u64 {
+    let base = policy as usize * policy::STUB_TARGETS;
+    EMUL_COUNTS[base..base + policy::STUB_TARGETS].iter().map(Counter::get).sum()
+}
+
 /// Address of the emulation stub with `index` (see `policy::stub_index`).
 pub(crate) fn stub(index: usize) -> usize {
     int3call_emul_stubs as usize + 16 * index
