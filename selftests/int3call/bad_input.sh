@@ -4,11 +4,11 @@
 # the state reads back unchanged.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 21
+ktap_plan 25
 load_mod || die "insmod failed"
 dbg_write engine module && dbg_write emulate old && dbg_write callbacks +livepatch || die "setup"
 before=$(snapshot)
-long=$(head -c 100 /dev/zero | tr '\0' x)
+long=$(head -c 200 /dev/zero | tr '\0' x)  # over MAX_INPUT (128)
 # refused FILE VALUE: the write fails, a warning names the file, nothing changed.
 refused() {
 	dmesg -c >/dev/null
@@ -19,7 +19,8 @@ refused() {
 for case in "engine:bogus" "engine:KERNEL" "engine:$long" "emulate:newest" "emulate:" \
 	"mode:custom2" "mode:" "callbacks:livepatch" "callbacks:+nosuch" "callbacks:-counter" \
 	"callbacks:+livepatch" "callbacks:$long" "call:0" "call:abc" "call:-5" "call:999999999999" \
-	"stats:bogus" "selftest:go"; do
+	"stats:bogus" "selftest:go" "torture:threads=0" "torture:colour=red" "torture:flips=x" \
+	"torture:"; do
 	file=${case%%:*} value=${case#*:}
 	ktap_check "$file refuses '$(echo "$value" | cut -c1-12)'" refused "$file" "$value"
 done
