@@ -66,13 +66,9 @@ impl Control {
                 policy: Policy::New,
                 window_us: 0,
                 closed: false,
-                last_call: CallReport { calls: 0, v1: 0, v2: 0, corrupt: 0 },
+                last_call: CallReport::default(),
                 torture_running: false,
-                last_torture: torture::Report {
-                    engine: None, policy: None, threads: 0, window_us: 0, flips: 0, calls: 0, v2: 0,
-                    missed: 0, corrupt: 0, cb_livepatch: 0, cb_counter: 0, emulated: [0; 3],
-                    int3_hits: 0, rewinds: 0, stopped: false, verdict: torture::Verdict::None,
-                },
+                last_torture: torture::Report::default(),
             }),
         }? Error)
     }
@@ -224,7 +220,7 @@ impl State {
         report.calls = n;
         self.last_call = report;
         let mismatches = if want_v2 { report.v1 } else { report.v2 };
-        (0..mismatches).for_each(|_| stats::MISMATCHES.inc());
+        stats::MISMATCHES.add(mismatches);
         if mismatches + report.corrupt > 0 {
             pr_err!(
                 "call: {} of {} results wrong ({} corrupt) with the site {}\n",
