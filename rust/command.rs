@@ -153,6 +153,69 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     Ok(TortureCmd::Start(p))
 }
 
+/// What a write to `bench` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BenchWhat {
+    /// Calls of the plain function (v1 with no site): the baseline.
+    Plain,
+    /// Calls of the traced function, with the site as it is.
+    Calls,
+    /// Calls that run into the module engine's int3 and are emulated.
+    Emulated,
+    /// Flips of the site, between its state and NOP, with the current engine.
+    Flips,
+}
+
+impl BenchWhat {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BenchWhat::Plain => "plain",
+            BenchWhat::Calls => "calls",
+            BenchWhat::Emulated => "emulated",
+            BenchWhat::Flips => "flips",
+        }
+    }
+}
+
+pub(crate) const BENCH_WHATS: [(&str, BenchWhat); 4] = [
+    ("plain", BenchWhat::Plain),
+    ("calls", BenchWhat::Calls),
+    ("emulated", BenchWhat::Emulated),
+    ("flips", BenchWhat::Flips),
+];
+
+/// The most flips one write to `bench` may ask for (each takes three IPI rounds).
+pub(crate) const MAX_BENCH_FLIPS: u64 = 100_000;
+/// The most emulated calls one write to `bench` may ask for: they all run with `text_mutex`
+/// held (the window is open), which stalls every other text patcher meanwhile.
+pub(crate) const MAX_BENCH_EMULATED: u64 = 1_000_000;
+
+/// A write to `bench`: what to time, and how many times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BenchCmd {
+    pub(crate) what: BenchWhat,
+    pub(crate) n: u64,
+}
+
+/// `<what> <count>`, e.g. `calls 100000` or `flips 100`.
+pub(crate) fn bench_cmd(input: &str) -> Result<BenchCmd, Reject> {
+    let mut words = input.split_ascii_whitespace();
+    let (Some(what), Some(count), None) = (words.next(), words.next(), words.next()) else {
+        return Err(Reject::Unknown);
+    };
+    let what = keyword(what, &BENCH_WHATS)?;
+    let n = call_count(count)?;
+    let max = match what {
+        BenchWhat::Flips => MAX_BENCH_FLIPS,
+        BenchWhat::Emulated => MAX_BENCH_EMULATED,
+        BenchWhat::Plain | BenchWhat::Calls => MAX_CALLS,
+    };
+    if n > max {
+        return Err(Reject::OutOfRange);
+    }
+    Ok(BenchCmd { what, n })
+}
+
 /// Writes to `selftest`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SelftestCmd {
@@ -218,6 +281,26 @@ mod tests {
         assert_eq!(torture_cmd("engine=fast"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("colour=red"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("flips"), Err(Reject::Unknown));
+    }
+
+    #[test]
+    fn bench_commands() {
+        assert_eq!(bench_cmd("calls 100000"), Ok(BenchCmd { what: BenchWhat::Calls, n: 100_000 }));
+        assert_eq!(bench_cmd(" plain  7 "), Ok(BenchCmd { what: BenchWhat::Plain, n: 7 }));
+        assert_eq!(bench_cmd("emulated 1"), Ok(BenchCmd { what: BenchWhat::Emulated, n: 1 }));
+        assert_eq!(bench_cmd("flips 100000"), Ok(BenchCmd { what: BenchWhat::Flips, n: MAX_BENCH_FLIPS }));
+        assert_eq!(bench_cmd("flips 100001"), Err(Reject::OutOfRange));
+        assert_eq!(bench_cmd("emulated 1000000"), Ok(BenchCmd { what: BenchWhat::Emulated, n: MAX_BENCH_EMULATED }));
+        assert_eq!(bench_cmd("emulated 1000001"), Err(Reject::OutOfRange));
+        assert_eq!(bench_cmd("calls 100000001"), Err(Reject::OutOfRange));
+        assert_eq!(bench_cmd("calls 0"), Err(Reject::OutOfRange));
+        assert_eq!(bench_cmd("calls"), Err(Reject::Unknown));
+        assert_eq!(bench_cmd("calls 5 6"), Err(Reject::Unknown));
+        assert_eq!(bench_cmd("jumps 5"), Err(Reject::Unknown));
+        assert_eq!(bench_cmd("calls -5"), Err(Reject::Unknown));
+        for (name, what) in BENCH_WHATS {
+            assert_eq!(what.name(), name);
+        }
     }
 
     #[test]

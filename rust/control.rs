@@ -3,7 +3,7 @@
 //! serialises every writer and every flip; nothing here runs on the int3 path.
 
 use crate::{
-    callbacks,
+    bench, callbacks,
     command::TortureParams,
     notifier::DieNotifier,
     policy::{self, Engine, Mode, Policy, SiteState},
@@ -30,6 +30,8 @@ pub(crate) struct State {
     /// A torture run owns the site: other writers are refused.
     pub(crate) torture_running: bool,
     pub(crate) last_torture: torture::Report,
+    /// What the latest write to `bench` timed.
+    pub(crate) last_bench: bench::Report,
 }
 
 /// Settings a torture run borrows, given back when it ends.
@@ -69,6 +71,7 @@ impl Control {
                 last_call: CallReport::default(),
                 torture_running: false,
                 last_torture: torture::Report::default(),
+                last_bench: bench::Report::default(),
             }),
         }? Error)
     }
@@ -125,7 +128,7 @@ impl State {
     }
 
     /// Moves the site to `new` with the current engine and policy.
-    fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
+    pub(crate) fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
         if new == self.site {
             return Ok(());
         }

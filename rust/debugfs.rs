@@ -4,7 +4,7 @@
 
 use crate::{
     callbacks,
-    command::{self, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
+    command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
     control::{self, Control},
     insn::{self, Insn},
     policy::{self, Policy, SiteState},
@@ -248,6 +248,30 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     }
 }
 
+fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let r = ctl.state.lock().last_bench;
+    writeln!(f, "what: {}", r.what.map_or("-", BenchWhat::name))?;
+    writeln!(f, "state: {}", r.state.map_or("-", |s| s.mode().name()))?;
+    writeln!(f, "callbacks: {}", r.callbacks)?;
+    writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
+    writeln!(f, "n: {}", r.n)?;
+    writeln!(f, "ns: {}", r.ns)
+}
+
+fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("bench", reader, &mut buf)?;
+    let cmd = command::bench_cmd(word).map_err(|r| {
+        pr_warn!(
+            "bench: '{}': {}; expected '<what> <count>' with what among:{} and count 1..{} (emulated: ..{}, flips: ..{})\n",
+            word, r.reason(), Choices(command::BENCH_WHATS.iter().map(|e| e.0)), command::MAX_CALLS,
+            command::MAX_BENCH_EMULATED, command::MAX_BENCH_FLIPS
+        );
+        EINVAL
+    })?;
+    ctl.state.lock().bench(&ctl.syms, cmd).map(|_| ())
+}
+
 /// Creates the directory and its files; they go away when the returned scope is dropped.
 pub(crate) fn create(
     ctl: impl PinInit<Control, Error> + 'static,
@@ -261,5 +285,6 @@ pub(crate) fn create(
         dir.read_write_callback_file(c"torture", ctl, &torture_show, &torture_write);
         dir.read_write_callback_file(c"stats", ctl, &stats_show, &stats_write);
         dir.read_write_callback_file(c"selftest", ctl, &selftest_show, &selftest_write);
+        dir.read_write_callback_file(c"bench", ctl, &bench_show, &bench_write);
     })
 }

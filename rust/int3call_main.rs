@@ -4,6 +4,7 @@
 
 use kernel::{debugfs::Scope, prelude::*};
 
+mod bench;
 mod callbacks;
 mod command;
 mod control;

@@ -78,26 +78,51 @@ fn poke(guard: &TextMutexGuard<'_>, addr: usize, bytes: &[u8]) {
     unsafe { (guard.0.text_poke)(addr as *mut c_void, bytes.as_ptr().cast(), bytes.len()) };
 }
 
-/// The seed protocol, in Rust, with our die notifier emulating hits.
-fn module_engine(guard: &TextMutexGuard<'_>, site: usize, new: &[u8; insn::SITE_LEN], stub: usize, window: Delta) {
+/// The seed protocol, in Rust, with our die notifier emulating hits. `hold` runs after
+/// step 1 and after step 2, while byte 0 is our int3.
+fn module_engine(
+    guard: &TextMutexGuard<'_>,
+    site: usize,
+    new: &[u8; insn::SITE_LEN],
+    stub: usize,
+    mut hold: impl FnMut(),
+) {
     WINDOW_TARGET.store(stub, Relaxed);
     WINDOW_SITE.store(site, Release);
     poke(guard, site, &[insn::INT3]);
     sync_each_cpu();
-    hold(window);
+    hold();
     poke(guard, site + 1, &new[1..]);
     sync_each_cpu();
-    hold(window);
+    hold();
     poke(guard, site, &new[..1]);
     sync_each_cpu();
     WINDOW_SITE.store(0, Release);
 }
 
 /// Keeps the int3 window open for a while, so that calling CPUs land in it.
-fn hold(window: Delta) {
+fn hold_for(window: Delta) {
     if window.as_micros_ceil() > 0 {
         fsleep(window);
     }
+}
+
+/// Rewrites the site with the bytes it holds for `state`, on the module engine, and runs
+/// `during` once while our int3 is in (after step 1): every call of the traced function it
+/// makes traps and is emulated as a call to where the site already goes.
+pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
+    let site = traced::site();
+    let bytes = insn::encode(site, traced::trampoline(state).map_or(Insn::Nop, Insn::Call)).ok_or(ERANGE)?;
+    let stub = traced::stub(policy::stub_index(Policy::New, state));
+    let guard = TextMutexGuard::lock(syms);
+    let mut during = Some(during);
+    module_engine(&guard, site, &bytes, stub, || {
+        if let Some(f) = during.take() {
+            f()
+        }
+    });
+    stats::FLIPS_MODULE.inc();
+    Ok(())
 }
 
 /// What a flip is asked to do.
@@ -130,7 +155,7 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             stats::FLIPS_KERNEL.inc();
         }
         Engine::Module => {
-            module_engine(&guard, site, &new, stub, flip.window);
+            module_engine(&guard, site, &new, stub, || hold_for(flip.window));
             stats::FLIPS_MODULE.inc();
         }
     }

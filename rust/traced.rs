@@ -49,6 +49,41 @@ core::arch::global_asm!(
     "    lea rax, [rdi + {v2}]",
     "    ret",
     ".size int3call_traced_v2, . - int3call_traced_v2",
+    // The benchmarks' baseline: v1's body with no site in front of it.
+    ".p2align 4",
+    ".globl int3call_plain",
+    ".type int3call_plain, @function",
+    "int3call_plain:",
+    "    lea rax, [rdi + {v1}]",
+    "    ret",
+    ".size int3call_plain, . - int3call_plain",
+    // ---- benchmark loops: `fn(n) -> sum of f(x) for x = n..1`, the same few instructions
+    // around each call whatever f is (a compiled loop's shape would vary with f)
+    ".macro INT3CALL_BENCH_LOOP name, callee",
+    ".p2align 4",
+    ".globl \\name",
+    ".type \\name, @function",
+    "\\name:",
+    "    push rbx",
+    "    push r12",
+    "    mov rbx, rdi",
+    "    xor r12d, r12d",
+    "    test rbx, rbx",
+    "    jz 8f",
+    "7:  mov rdi, rbx",
+    "    call \\callee",
+    "    add r12, rax",
+    "    dec rbx",
+    "    jnz 7b",
+    "8:  mov rax, r12",
+    "    pop r12",
+    "    pop rbx",
+    "    ret",
+    ".size \\name, . - \\name",
+    ".endm",
+    "INT3CALL_BENCH_LOOP int3call_loop_plain, int3call_plain",
+    "INT3CALL_BENCH_LOOP int3call_loop_traced, int3call_traced",
+    ".purgem INT3CALL_BENCH_LOOP",
     // ---- trampolines ------------------------------------------------------------------
     ".macro INT3CALL_TRAMPOLINE name, callee",
     ".p2align 4",
@@ -179,6 +214,8 @@ const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
 extern "C" {
     fn int3call_traced(x: u64) -> u64;
     fn int3call_traced_v2(x: u64) -> u64;
+    fn int3call_loop_plain(n: u64) -> u64;
+    fn int3call_loop_traced(n: u64) -> u64;
     fn int3call_tramp_custom0();
     fn int3call_tramp_custom1();
     fn int3call_tramp_custom2();
@@ -237,6 +274,21 @@ pub(crate) fn call_traced(x: u64) -> u64 {
     // SAFETY: `int3call_traced` follows the C ABI; whatever its site holds (NOP, or a call to
     // a trampoline that saves and restores every register) it returns `x` plus a tag.
     unsafe { int3call_traced(x) }
+}
+
+/// Calls the plain function (v1 without a site) for x = n down to 1, and returns the sum of
+/// the results: the benchmarks' baseline.
+pub(crate) fn loop_plain(n: u64) -> u64 {
+    // SAFETY: the loop follows the C ABI (it saves the callee-saved registers it uses) and
+    // calls `int3call_plain`, which only computes `x + V1_TAG`.
+    unsafe { int3call_loop_plain(n) }
+}
+
+/// Calls the traced function for x = n down to 1, and returns the sum of the results.
+pub(crate) fn loop_traced(n: u64) -> u64 {
+    // SAFETY: as `loop_plain`; `int3call_traced` is safe to call whatever its site holds
+    // (see `call_traced`).
+    unsafe { int3call_loop_traced(n) }
 }
 
 /// Checks what the assembler cannot check for us (jump sizes are relaxed late): every stub
