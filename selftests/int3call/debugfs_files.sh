@@ -4,8 +4,8 @@
 # warning while leaving the state as it was.
 . "$(dirname "$0")/lib.sh"
 setup
-FILES="mode engine emulate callbacks call torture stats selftest"
-ktap_plan 15
+FILES="mode engine emulate callbacks call torture stats selftest bench"
+ktap_plan 16
 load_mod || die "insmod failed"
 ktap_check "debugfs directory exists" test -d "$DBG"
 for f in $FILES; do

@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# A short run of everything `make bench` times, with no time threshold: each timed run must
+# read back what it ran, and the counters must show the timed path really ran (every call
+# hit its callbacks, every emulated call trapped, every flip happened). The ftrace-ops peer
+# must run, call its ops, and report its timing.
+. "$(dirname "$0")/lib.sh"
+setup
+ktap_plan 11
+load_mod || die "insmod failed"
+# timed WHAT COUNT N STATE: a bench write succeeds and reads back WHAT, N and STATE, and a
+# time in ns (0 is possible here: without icount the guest clock may be jiffies).
+timed() {
+	dbg_write bench "$1 $2" &&
+		test "$(dbg_get bench what) $(dbg_get bench n) $(dbg_get bench state)" = "$1 $3 $4" &&
+		test "$(dbg_get bench ns)" -ge 0
+}
+hits() { dbg_get stats "cb_$1"; }
+stat() { dbg_get stats "$1"; }
+
+flips_refused_at_nop() {
+	dmesg -c >/dev/null
+	! dbg_write bench "flips 3" && dmesg | grep -q "bench: flips needs a callback" && site_is nop
+}
+custom_calls() {
+	p1=$(hits probe1)
+	timed calls 1000 1000 custom && test "$(hits probe1)" -eq $((p1 + 1000))
+}
+emulated_calls() {
+	h=$(stat int3_hits) p1=$(hits probe1)
+	timed emulated 100 100 custom && test "$(dbg_get bench engine)" = module &&
+		test "$(stat int3_hits) $(hits probe1)" = "$((h + 100)) $((p1 + 100))" && site_is custom
+}
+# flips_on ENGINE: 3 round trips are 6 flips on that engine, and the site is back.
+flips_on() {
+	dbg_write engine "$1" || return 1
+	f=$(stat "flips_$1")
+	timed flips 3 6 custom && test "$(stat "flips_$1")" -eq $((f + 6)) && site_is custom
+}
+iterator_calls() {
+	dbg_write mode iterator && dbg_write callbacks +probe2 || return 1
+	p1=$(hits probe1) p2=$(hits probe2)
+	timed calls 1000 1000 iterator && test "$(dbg_get bench callbacks)" = 2 &&
+		test "$(hits probe1) $(hits probe2)" = "$((p1 + 1000)) $((p2 + 1000))"
+}
+# The bench checks every result's body: with the live patch in the iterator, all are v2.
+livepatched_calls() {
+	dbg_write callbacks +livepatch && timed calls 1000 1000 iterator && test "$(hits livepatch)" -ge 1000
+}
+ftrace_ops_peer() {
+	[ -f /ftrace-ops.ko ] || return 1
+	dmesg -c >/dev/null
+	! insmod /ftrace-ops.ko nr_function_calls=1000 nr_ops_relevant=2 save_regs=Y check_count=Y 2>/dev/null &&
+		dmesg | grep -q "Attempted 1000 calls to tracee_relevant.* in [0-9]*ns" &&
+		! dmesg | grep -q "Counter called"
+}
+
+ktap_check "plain: 1000 calls of the function without a site" timed plain 1000 1000 nop
+ktap_check "calls: 1000 calls at NOP" timed calls 1000 1000 nop
+ktap_check "flips at NOP are refused with a warning, the site unchanged" flips_refused_at_nop
+dbg_write callbacks +probe1 || die "+probe1"
+ktap_check "custom: 1000 calls, each hit probe1" custom_calls
+ktap_check "emulated: 100 calls, each trapped on our int3 and hit probe1" emulated_calls
+ktap_check "flips on the kernel engine: 3 round trips = 6 flips" flips_on kernel
+ktap_check "flips on the module engine: 3 round trips = 6 flips" flips_on module
+ktap_check "iterator, 2 callbacks: 1000 calls, each hit both" iterator_calls
+ktap_check "iterator with the live patch: every timed call ran v2" livepatched_calls
+if [ -f /ftrace-ops.ko ]; then
+	ktap_check "ftrace-ops sample (2 ops, regs): ran, called its ops, printed its timing" ftrace_ops_peer
+else
+	ktap_skip "ftrace-ops sample" "no /ftrace-ops.ko (CONFIG_SAMPLE_FTRACE_OPS=m)"
+fi
+ktap_check_no_splat
+ktap_finish
