@@ -4,6 +4,7 @@
 #   make            build int3call.ko (against the cached test kernel, built on first use)
 #   make check      host unit tests + KTAP selftests in a QEMU guest ("N passed, N failed")
 #   make demo       boot the guest and show the mechanism at work
+#   make bench      the benchmark (icount guest): table printed, results/bench.md and .svg
 #   make unit       host unit tests only
 #   make KDIR=/path/to/your/rust-enabled/tree LLVM=1
 #                   build against your own tree, as with the Rust-for-Linux out-of-tree template
@@ -20,7 +21,7 @@ else
 all modules:
 	scripts/build-module.sh
 clean:
-	rm -rf out rust/host/target
+	rm -rf out results rust/host/target
 endif
 
 check:
@@ -29,10 +30,13 @@ check:
 demo:
 	scripts/demo.sh
 
+bench:
+	scripts/bench.sh
+
 unit:
 	cd rust/host && cargo test --offline
 
 kernel:
 	scripts/kernel.sh
 
-.PHONY: all modules clean check demo unit kernel
+.PHONY: all modules clean check demo bench unit kernel

@@ -7,6 +7,8 @@ source "$(dirname "$0")/settings.sh"
 cd "$INT3CALL_TOP"
 start=$(date +%s)
 
+"$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
+
 echo "== host unit tests (cargo test)"
 unit_log=$(mktemp)
 (cd rust/host && cargo test --offline) >"$unit_log" 2>&1
@@ -14,8 +16,19 @@ unit_rc=$?
 grep -E '^test .* \.\.\. ' "$unit_log" | sed 's/^/  /'
 read -r upass ufail < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$unit_log")
 if [ $unit_rc -ne 0 ] && [ "$ufail" -eq 0 ]; then tail -20 "$unit_log"; ufail=1; fi
-echo "host: $upass passed, $ufail failed"
 rm -f "$unit_log"
+
+echo "== host unit tests of the bench report (python3 unittest)"
+py_log=$(mktemp)
+(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report) >"$py_log" 2>&1
+py_rc=$?
+grep -E ' \.\.\. ' "$py_log" | sed 's/^/  /'
+ppass=$(grep -c ' \.\.\. ok$' "$py_log")
+pfail=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$py_log")
+if [ $py_rc -ne 0 ] && [ "$pfail" -eq 0 ]; then tail -20 "$py_log"; pfail=1; fi
+rm -f "$py_log"
+upass=$((upass + ppass)) ufail=$((ufail + pfail))
+echo "host: $upass passed, $ufail failed"
 
 echo "== build (sysroot, kernel, module, initramfs)"
 gpass=0 gfail=0

@@ -2,7 +2,9 @@
 # Boot the test kernel under QEMU TCG with the module and run MODE in the guest
 # (check | demo | any scripts/guest/MODE.sh). Output: out/MODE.out (ours, from ttyS1) and
 # out/MODE.console (the kernel console). Exit status: QEMU's, or 124 on timeout.
-# Extra QEMU arguments may follow the mode (e.g. -icount shift=0,sleep=off).
+# Extra QEMU arguments may follow the mode (e.g. -icount shift=0,sleep=off). Environment:
+# INT3CALL_ACCEL (default tcg,thread=multi; icount needs tcg,thread=single), INT3CALL_APPEND
+# (more kernel command line; unknown key=value words become the guest scripts' environment).
 set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 mode=${1:-check}; shift || true
@@ -13,10 +15,10 @@ rm -f "$out/$mode.out" "$out/$mode.console"
 # Without ACPI the kernel reads the MP table, which lists one CPU per socket: hence sockets=4.
 rc=0
 timeout --foreground -k 10 "${INT3CALL_GUEST_TIMEOUT:-1200}" qemu-system-x86_64 \
-	-accel tcg,thread=multi -smp 4,sockets=4 -m 1G \
+	-accel "${INT3CALL_ACCEL:-tcg,thread=multi}" -smp 4,sockets=4 -m 1G \
 	-display none -monitor none -no-reboot \
 	-serial "file:$out/$mode.console" -serial "file:$out/$mode.out" \
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 int3call_run=$mode" \
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 int3call_run=$mode ${INT3CALL_APPEND:-}" \
 	"$@" </dev/null || rc=$?
 exit $rc

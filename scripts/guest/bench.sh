@@ -1,0 +1,65 @@
+#!/bin/sh
+# The benchmark, run inside an icount guest (`make bench`): every row is timed REPS times and
+# printed raw as "row NAME N NS" (N calls or flips took NS guest nanoseconds, which under
+# -icount shift=0 are instructions). scripts/bench-report.py turns the rows into the table.
+set -e
+DBG=/sys/kernel/debug/int3call
+REPS=${REPS:-5}
+CALLS=${CALLS:-100000}
+EMULATED=${EMULATED:-10000}
+FLIPS=${FLIPS:-100}
+w() { printf '%s\n' "$2" >"$DBG/$1"; }
+get() { sed -n "s/^$2: //p" "$DBG/$1"; }
+
+# bench NAME WHAT COUNT: one timed run of our module, printed as a row.
+bench() {
+	w bench "$2 $3"
+	echo "row $1 $(get bench n) $(get bench ns)"
+}
+
+# ftrace_ops NAME OPS REGS: one run of the kernel's ftrace-ops sample. It times its calls in
+# its init and then refuses to load (EINVAL, by design), so the timing is read from dmesg.
+ftrace_ops() {
+	dmesg -c >/dev/null
+	! insmod /ftrace-ops.ko nr_function_calls="$CALLS" nr_ops_relevant="$2" save_regs="$3" 2>/dev/null
+	line=$(dmesg | grep -o "Attempted $CALLS calls to tracee_relevant.* in [0-9]*ns") ||
+		{ echo "ftrace-ops printed no timing for $1"; dmesg | tail -5; exit 1; }
+	ns=${line##* in }
+	echo "row $1 $CALLS ${ns%ns}"
+}
+
+[ -f /ftrace-ops.ko ] || { echo "no /ftrace-ops.ko in the initramfs (CONFIG_SAMPLE_FTRACE_OPS=m)"; exit 1; }
+clock=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+case $clock in tsc*) ;; *) echo "clocksource is $clock, too coarse to time calls (boot with tsc=reliable under icount)"; exit 1 ;; esac
+insmod /int3call.ko
+echo "bench: $REPS reps; $CALLS calls per call row, $EMULATED emulated calls, $FLIPS round trips per flip row"
+echo "guest: $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $clock"
+for rep in $(seq "$REPS"); do
+	echo "rep $rep"
+	bench plain plain "$CALLS"
+	bench nop calls "$CALLS"
+	w callbacks +probe1
+	bench custom calls "$CALLS"
+	bench emulated emulated "$EMULATED"
+	for e in kernel module; do
+		w engine $e
+		bench flip_$e flips "$FLIPS"
+	done
+	w engine kernel
+	w mode iterator
+	bench iterator_1 calls "$CALLS"
+	w callbacks +probe2
+	bench iterator_2 calls "$CALLS"
+	w callbacks +probe3; w callbacks +probe4
+	bench iterator_4 calls "$CALLS"
+	w callbacks +probe5; w callbacks +probe6; w callbacks +counter; w callbacks +livepatch
+	bench iterator_8 calls "$CALLS"
+	for cb in livepatch counter probe6 probe5 probe4 probe3 probe2 probe1; do w callbacks -$cb; done
+	[ "$(get mode state)" = nop ] || { echo "site did not return to nop"; exit 1; }
+	ftrace_ops ftrace_0 0 N
+	for n in 1 2 4 8; do
+		ftrace_ops ftrace_${n}_regs $n Y
+		ftrace_ops ftrace_${n}_noregs $n N
+	done
+done
+rmmod int3call
