@@ -147,7 +147,7 @@ def main(argv):
     results = Path(argv[2])
     results.mkdir(parents=True, exist_ok=True)
     info = [l for l in lines if l.startswith(("bench:", "guest:"))]
-    header = "# int3call benchmark\n\nUnits: " + note + ". " + " ".join(info)
+    header = "# int3call benchmark\n\nUnits: " + note + ". " + "; ".join(info)
     (results / "bench.md").write_text(markdown(table, gl, header))
     (results / "bench.svg").write_text(svg(table, note))
     sys.stdout.write(text_table(table, gl))
