@@ -2,7 +2,8 @@
 # `make bench`: build what is missing, boot the guest with -icount shift=0 (guest time counts
 # instructions, so the numbers repeat on a noisy host), run scripts/guest/bench.sh, and turn
 # its raw rows into the table: printed, and written to results/bench.md and results/bench.svg.
-# Environment: REPS, CALLS, EMULATED, FLIPS (passed to the guest script; see it for defaults).
+# Environment: REPS, CALLS, EMULATED, FLIPS (passed to the guest script; see it for defaults);
+# INT3CALL_RESULTS, where the report goes (default results/).
 set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 "$INT3CALL_TOP/scripts/host-deps.sh"
@@ -23,4 +24,4 @@ grep -q '^INT3CALL-GUEST-DONE rc=0' "$out" || {
 }
 ! grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|Call Trace' "$INT3CALL_TOP/out/bench.console" ||
 	die "kernel splat on the console during the bench (out/bench.console)"
-PYTHONDONTWRITEBYTECODE=1 python3 "$INT3CALL_TOP/scripts/bench_report.py" "$out" "$INT3CALL_TOP/results"
+PYTHONDONTWRITEBYTECODE=1 python3 "$INT3CALL_TOP/scripts/bench_report.py" "$out" "${INT3CALL_RESULTS:-$INT3CALL_TOP/results}"

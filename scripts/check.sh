@@ -34,8 +34,9 @@ echo "== build (sysroot, kernel, module, initramfs)"
 gpass=0 gfail=0
 if ! "$INT3CALL_TOP/scripts/build-module.sh" >/dev/null || ! "$INT3CALL_TOP/scripts/initramfs.sh" >/dev/null; then
 	echo "  FAIL: build"
-	gfail=1
+	gfail=1 built=0
 else
+	built=1
 	echo "== guest selftests (QEMU TCG, 4 vCPUs)"
 	qrc=0
 	"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
@@ -43,6 +44,23 @@ else
 	echo "$verdict"
 	read -r gpass gfail < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 fi
+
+bpass=0 bfail=0
+if [ "$built" = 1 ]; then
+	echo "== bench smoke: the whole make bench pipeline with tiny counts (icount guest; no time is judged)"
+	bench_dir=$(mktemp -d)
+	if REPS=1 CALLS=1000 EMULATED=100 FLIPS=2 INT3CALL_RESULTS=$bench_dir "$INT3CALL_TOP/scripts/bench.sh" \
+		>"$bench_dir/log" 2>&1 && [ -s "$bench_dir/bench.md" ] && [ -s "$bench_dir/bench.svg" ]; then
+		echo "  ok: every row measured, table and plot written"
+		bpass=1
+	else
+		tail -15 "$bench_dir/log" | sed 's/^/  /'
+		echo "  FAIL: bench pipeline"
+		bfail=1
+	fi
+	rm -rf "$bench_dir"
+fi
+gpass=$((gpass + bpass)) gfail=$((gfail + bfail))
 
 echo "== wall time $(( $(date +%s) - start )) s"
 echo "$((upass + gpass)) passed, $((ufail + gfail)) failed"

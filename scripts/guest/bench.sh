@@ -1,14 +1,19 @@
 #!/bin/sh
 # The benchmark, run inside an icount guest (`make bench`): every row is timed REPS times and
 # printed raw as "row NAME N NS" (N calls or flips took NS guest nanoseconds, which under
-# -icount shift=0 are instructions). scripts/bench-report.py turns the rows into the table.
+# -icount shift=0 are instructions). scripts/bench_report.py turns the rows into the table.
 set -e
 DBG=/sys/kernel/debug/int3call
 REPS=${REPS:-5}
 CALLS=${CALLS:-100000}
 EMULATED=${EMULATED:-10000}
 FLIPS=${FLIPS:-100}
-w() { printf '%s\n' "$2" >"$DBG/$1"; }
+# w FILE VALUE: a control write; a refusal stops the run and says why (the module's warning).
+w() {
+	printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null && return 0
+	echo "bench: writing '$2' to $1 failed: $(dmesg | grep int3call | tail -1)"
+	return 1
+}
 get() { sed -n "s/^$2: //p" "$DBG/$1"; }
 
 # bench NAME WHAT COUNT: one timed run of our module, printed as a row.
