@@ -6,7 +6,7 @@ use crate::{
     callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
     control::{self, Control},
-    insn::{self, Insn},
+    insn,
     policy::{self, Policy, SiteState},
     selftest, site, stats, torture, traced,
 };
@@ -58,7 +58,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let b = site::read_site();
     writeln!(f, "site: {:02x} {:02x} {:02x} {:02x} {:02x}", b[0], b[1], b[2], b[3], b[4])?;
     // Whether the live bytes decode to what the state says: a check a test can assert on.
-    let want = traced::trampoline(st.site).map_or(Insn::Nop, Insn::Call);
+    let want = site::insn_of(st.site);
     let ok = insn::decode(traced::site(), &b) == Some(want);
     writeln!(f, "site_ok: {}", if ok { "yes" } else { "no" })
 }

@@ -107,12 +107,17 @@ fn hold_for(window: Delta) {
     }
 }
 
+/// The instruction a site in `state` holds.
+pub(crate) fn insn_of(state: SiteState) -> Insn {
+    traced::trampoline(state).map_or(Insn::Nop, Insn::Call)
+}
+
 /// Rewrites the site with the bytes it holds for `state`, on the module engine, and runs
 /// `during` once while our int3 is in (after step 1): every call of the traced function it
 /// makes traps and is emulated as a call to where the site already goes.
 pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
     let site = traced::site();
-    let bytes = insn::encode(site, traced::trampoline(state).map_or(Insn::Nop, Insn::Call)).ok_or(ERANGE)?;
+    let bytes = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
     let stub = traced::stub(policy::stub_index(Policy::New, state));
     let guard = TextMutexGuard::lock(syms);
     let mut during = Some(during);
@@ -138,7 +143,6 @@ pub(crate) struct Flip {
 /// Rewrites the site from `flip.old` to `flip.new`, live.
 pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let site = traced::site();
-    let insn_of = |s: SiteState| traced::trampoline(s).map_or(Insn::Nop, Insn::Call);
     let new = insn::encode(site, insn_of(flip.new)).ok_or(ERANGE)?;
     let acts_as = policy::emulated(flip.policy, flip.old, flip.new);
     let stub = traced::stub(policy::stub_index(flip.policy, acts_as));
