@@ -17,11 +17,11 @@ for v in REPS CALLS EMULATED FLIPS; do [ -z "${!v:-}" ] || guest_env+=" $v=${!v}
 rc=0
 INT3CALL_ACCEL=tcg,thread=single INT3CALL_APPEND="$guest_env" \
 	"$INT3CALL_TOP/scripts/run-guest.sh" bench -icount shift=0,sleep=off || rc=$?
-out=$INT3CALL_TOP/out/bench.out
+out=$INT3CALL_OUT/bench.out
 grep -q '^INT3CALL-GUEST-DONE rc=0' "$out" || {
 	tail -20 "$out" >&2
 	die "bench guest failed (qemu exit $rc; console: out/bench.console)"
 }
-! grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|Call Trace' "$INT3CALL_TOP/out/bench.console" ||
+! grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|Call Trace' "$INT3CALL_OUT/bench.console" ||
 	die "kernel splat on the console during the bench (out/bench.console)"
 PYTHONDONTWRITEBYTECODE=1 python3 "$INT3CALL_TOP/scripts/bench_report.py" "$out" "${INT3CALL_RESULTS:-$INT3CALL_TOP/results}"

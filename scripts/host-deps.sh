@@ -5,7 +5,7 @@ source "$(dirname "$0")/settings.sh"
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-command -v mountpoint >/dev/null || need+=(util-linux)
+command -v unshare >/dev/null || need+=(util-linux)
 command -v python3 >/dev/null || need+=(python3)
 [ ${#need[@]} -eq 0 ] && exit 0
 [ "$(id -u)" = 0 ] || die "missing host packages: ${need[*]} (install them as root)"

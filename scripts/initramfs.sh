@@ -10,12 +10,12 @@ rm -rf "$stage"
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,selftests}
 cp "$root/usr/bin/busybox" "$stage/bin/busybox"
 cp "$INT3CALL_TOP/scripts/guest-init" "$stage/init"
-cp "$INT3CALL_TOP/out/int3call.ko" "$stage/int3call.ko"
+cp "$INT3CALL_OUT/int3call.ko" "$INT3CALL_OUT/int3call_foreign.ko" "$stage/"
 if [ -f "$tree/samples/ftrace/ftrace-ops.ko" ]; then cp "$tree/samples/ftrace/ftrace-ops.ko" "$stage/"; fi
 cp -r "$INT3CALL_TOP/selftests/int3call" "$stage/selftests/"
 [ ! -d "$INT3CALL_TOP/scripts/guest" ] || cp -r "$INT3CALL_TOP/scripts/guest" "$stage/guest"
 chmod +x "$stage/init" "$stage"/selftests/int3call/*.sh
 in_sysroot "$root" sh -c 'cd /tmp/int3call-initramfs && find . | cpio -o -H newc --quiet | gzip -1' \
-	>"$INT3CALL_TOP/out/initramfs.cpio.gz"
+	>"$INT3CALL_OUT/initramfs.cpio.gz"
 rm -rf "$stage"
-echo "$INT3CALL_TOP/out/initramfs.cpio.gz"
+echo "$INT3CALL_OUT/initramfs.cpio.gz"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build (once per series and fragment) the Rust-enabled test kernel inside the sysroot.
+# Build (once per series, flavour and fragments) the Rust-enabled test kernel inside the
+# sysroot. INT3CALL_FLAVOUR=debug builds the debug kernel (see settings.sh).
 # Prints the tree's path on the host.
 set -euo pipefail
 source "$(dirname "$0")/settings.sh"
@@ -9,15 +10,16 @@ tree=$root$rel
 if [ -f "$tree/.int3call-ready" ]; then
 	echo "$tree"; exit 0
 fi
-log "building Linux $INT3CALL_SERIES in $tree (several minutes; log: $tree.log)"
+log "building Linux $INT3CALL_SERIES ($INT3CALL_FLAVOUR) in $tree (several minutes; log: $tree.log)"
 rm -rf "$tree"; mkdir -p "$tree"
 tar -C "$tree" --strip-components=1 -xf "$root/usr/src/linux-source-$INT3CALL_SERIES.tar.xz"
-cp "$INT3CALL_TOP/scripts/kernel.config" "$tree/int3call.config"
+frags=()
+while read -r f; do cp "$f" "$tree/"; frags+=("$(basename "$f")"); done < <(kernel_fragments)
 start=$(date +%s)
 if ! in_sysroot "$root" sh -ec "
 	cd $rel
 	make LLVM=1 tinyconfig
-	scripts/kconfig/merge_config.sh -m .config int3call.config
+	scripts/kconfig/merge_config.sh -m .config ${frags[*]}
 	make LLVM=1 olddefconfig
 	make LLVM=1 rustavailable
 	make LLVM=1 -j$(nproc)
@@ -25,13 +27,12 @@ if ! in_sysroot "$root" sh -ec "
 	tail -30 "$tree.log" >&2; die "kernel build failed (log: $tree.log)"
 fi
 # A fragment line that olddefconfig dropped means a silently different kernel: refuse it.
-missing=$(grep -E '^CONFIG_[A-Z0-9_]+=[ym]' "$INT3CALL_TOP/scripts/kernel.config" | while read -r l; do
+missing=$(kernel_fragments | xargs grep -hE '^CONFIG_[A-Z0-9_]+=([ym]|[0-9]+)$' | while read -r l; do
 	grep -qx "$l" "$tree/.config" || echo "$l"; done)
 [ -z "$missing" ] || die "options dropped by olddefconfig: $missing"
 for off in X86_KERNEL_IBT CFI MODVERSIONS; do
 	! grep -q "^CONFIG_$off=y" "$tree/.config" || die "CONFIG_$off must be off"
 done
-grep -q '^CONFIG_TASKS_RCU=y' "$tree/.config" || die "CONFIG_TASKS_RCU is needed for a safe unload"
 log "kernel built in $(( $(date +%s) - start )) s"
 touch "$tree/.int3call-ready"
 echo "$tree"

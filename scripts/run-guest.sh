@@ -10,7 +10,7 @@ source "$(dirname "$0")/settings.sh"
 mode=${1:-check}; shift || true
 root=$(sysroot_dir)
 kernel=$root$(kernel_rel)/arch/x86/boot/bzImage
-out=$INT3CALL_TOP/out
+out=$INT3CALL_OUT
 rm -f "$out/$mode.out" "$out/$mode.console"
 # Without ACPI the kernel reads the MP table, which lists one CPU per socket: hence sockets=4.
 rc=0

@@ -12,6 +12,16 @@ libelf-dev libssl-dev cpio kmod busybox-static python3 xz-utils zstd ca-certific
 
 INT3CALL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# Which test kernel: base (scripts/kernel.config) or debug (kernel-debug.config on top of it:
+# lockdep, KASAN, hung-task and soft-lockup detectors). Each has its own tree, module build
+# and out/ folder, so both stay cached side by side.
+INT3CALL_FLAVOUR=${INT3CALL_FLAVOUR:-base}
+case $INT3CALL_FLAVOUR in
+base) INT3CALL_OUT=$INT3CALL_TOP/out ;;
+debug) INT3CALL_OUT=$INT3CALL_TOP/out/debug ;;
+*) printf '[int3call] error: INT3CALL_FLAVOUR must be base or debug, not %s\n' "$INT3CALL_FLAVOUR" >&2; exit 1 ;;
+esac
+
 log() { printf '[int3call] %s\n' "$*" >&2; }
 die() { printf '[int3call] error: %s\n' "$*" >&2; exit 1; }
 
@@ -31,21 +41,28 @@ host_mirror() {
 sysroot_key() { printf '%s %s %s\n' "$INT3CALL_SUITE" "$INT3CALL_SERIES" "$INT3CALL_SYSROOT_PKGS" | hash_of; }
 sysroot_dir() { printf '%s/sysroot-%s-%s\n' "$INT3CALL_CACHE" "$INT3CALL_SUITE" "$(sysroot_key)"; }
 
-# Run a command inside the sysroot with /proc, /sys and /dev bound; always unmount.
+# Run a command inside the sysroot, with /proc, /sys and /dev bound in a private mount
+# namespace: the mounts vanish with the command, so concurrent runs (a module build beside a
+# kernel build) never unmount each other's /proc, and nothing is left mounted.
 in_sysroot() {
 	local root=$1; shift
-	local m rc=0
-	for m in proc sys dev; do
-		mountpoint -q "$root/$m" || mount --bind "/$m" "$root/$m"
-	done
-	chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-		DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
-	for m in dev sys proc; do
-		umount -l "$root/$m" 2>/dev/null || true
-	done
-	return $rc
+	unshare --mount --propagation private -- /bin/sh -ec '
+		root=$1; shift
+		mount --bind /proc "$root/proc"
+		mount --bind /sys "$root/sys"
+		mount --rbind /dev "$root/dev"
+		exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' in_sysroot "$root" "$@"
 }
 
-# The kernel tree lives inside the sysroot (so the chroot sees it), keyed by series and fragment.
-kernel_key() { { printf '%s\n' "$INT3CALL_SERIES"; cat "$INT3CALL_TOP/scripts/kernel.config"; } | hash_of; }
-kernel_rel() { printf '/build/linux-%s-%s\n' "$INT3CALL_SERIES" "$(kernel_key)"; }
+# The fragments of the current flavour, in merge order.
+kernel_fragments() {
+	echo "$INT3CALL_TOP/scripts/kernel.config"
+	[ "$INT3CALL_FLAVOUR" = base ] || echo "$INT3CALL_TOP/scripts/kernel-$INT3CALL_FLAVOUR.config"
+}
+# The kernel tree lives inside the sysroot (so the chroot sees it), keyed by series and fragments.
+kernel_key() { { printf '%s\n' "$INT3CALL_SERIES"; kernel_fragments | xargs cat; } | hash_of; }
+kernel_rel() {
+	local f=; [ "$INT3CALL_FLAVOUR" = base ] || f=$INT3CALL_FLAVOUR-
+	printf '/build/linux-%s-%s%s\n' "$INT3CALL_SERIES" "$f" "$(kernel_key)"
+}

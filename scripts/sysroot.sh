@@ -11,7 +11,6 @@ fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root (or bring your own tree: make KDIR=/path LLVM=1)"
 mirror=$(host_mirror)
 tmp=$root.partial
-for m in proc sys dev; do umount -l "$tmp/$m" 2>/dev/null || true; done
 rm -rf "$tmp"; mkdir -p "$INT3CALL_CACHE"
 log "debootstrap $INT3CALL_SUITE into $tmp"
 debootstrap --variant=minbase "$INT3CALL_SUITE" "$tmp" "$mirror" >"$INT3CALL_CACHE/debootstrap.log" 2>&1 ||
