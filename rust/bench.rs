@@ -7,7 +7,7 @@
 use crate::{
     callbacks,
     command::{BenchCmd, BenchWhat},
-    control::State,
+    control::{interrupted, Busy, Control},
     policy::{self, Engine, SiteState},
     site, stats,
     symbols::KernelSyms,
@@ -28,85 +28,116 @@ pub(crate) struct Report {
     /// Calls, or flips (two per round trip to NOP and back).
     pub(crate) n: u64,
     pub(crate) ns: i64,
+    /// Module engine: how long the int3 stood per flip or hold, measured (mean).
+    pub(crate) window_ns: u64,
 }
 
-/// Runs `calls(n)`, an asm loop that calls a function for x = n..1 and sums the results,
-/// and returns the nanoseconds it took; `EIO` unless every call returned `x + tag` (the
-/// tags are 0x100 apart, so a call through the wrong body changes the sum).
+/// Calls per timed chunk: a signal is checked between chunks, never inside the timed loop.
+const CHUNK: u64 = 1 << 16;
+
+/// Runs `calls(k)`, an asm loop that calls a function for x = k..1 and sums the results, over
+/// chunks of `n`, and returns the nanoseconds the calls took; `EIO` unless every call
+/// returned `x + tag` (the tags are 0x100 apart, so a call through the wrong body changes the
+/// sum), `EINTR` if a signal came between two chunks.
 fn time_calls(n: u64, tag: u64, calls: fn(u64) -> u64) -> Result<i64> {
-    let start = Instant::<Monotonic>::now();
-    let sum = calls(n);
-    let ns = start.elapsed().as_nanos();
-    let want = tag.wrapping_mul(n).wrapping_add(n.wrapping_mul(n.wrapping_add(1)) / 2);
-    if sum != want {
-        pr_err!("bench: {} calls returned the wrong body (sum {:#x}, expected {:#x})\n", n, sum, want);
+    let (mut done, mut ns) = (0, 0);
+    while done < n {
+        if done > 0 && interrupted() {
+            pr_info!("bench: interrupted by a signal after {} of {} calls\n", done, n);
+            return Err(EINTR);
+        }
+        let k = (n - done).min(CHUNK);
+        let start = Instant::<Monotonic>::now();
+        let sum = calls(k);
+        ns += start.elapsed().as_nanos();
+        let want = tag.wrapping_mul(k).wrapping_add(k.wrapping_mul(k.wrapping_add(1)) / 2);
+        if sum != want {
+            pr_err!("bench: {} calls returned the wrong body (sum {:#x}, expected {:#x})\n", k, sum, want);
+            return Err(EIO);
+        }
+        done += k;
+    }
+    Ok(ns)
+}
+
+/// Runs one timed benchmark on the site as it is now (set it up with the other files). The
+/// write claims the site and runs without the control mutex.
+pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
+    let _claim = ctl.claim("bench", Busy::Bench)?;
+    let (site, engine) = {
+        let st = ctl.state.lock();
+        (st.site, st.engine)
+    };
+    let mask = callbacks::registered();
+    let tag = if policy::patches(site, mask) { traced::V2_TAG } else { traced::V1_TAG };
+    let mut report = Report {
+        what: Some(cmd.what),
+        state: Some(site),
+        callbacks: mask.count_ones(),
+        engine: Some(engine),
+        n: cmd.n,
+        ns: 0,
+        window_ns: 0,
+    };
+    let windows = (site::WINDOW_NS_SUM.get(), site::WINDOWS.get());
+    report.ns = match cmd.what {
+        BenchWhat::Plain => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain)?,
+        BenchWhat::Calls => time_calls(cmd.n, tag, traced::loop_traced)?,
+        BenchWhat::Emulated => {
+            report.engine = Some(Engine::Module);
+            time_emulated(&ctl.syms, site, cmd.n, tag)?
+        }
+        BenchWhat::Flips => {
+            report.n = 2 * cmd.n;
+            time_flips(ctl, site, cmd.n)?
+        }
+    };
+    let n = site::WINDOWS.get().wrapping_sub(windows.1);
+    if n > 0 {
+        report.window_ns = site::WINDOW_NS_SUM.get().wrapping_sub(windows.0) / n;
+    }
+    ctl.state.lock().last_bench = report;
+    Ok(report)
+}
+
+/// `n` calls while the module engine holds its int3 in the site; `EIO` unless each trapped.
+fn time_emulated(syms: &KernelSyms, site: SiteState, n: u64, tag: u64) -> Result<i64> {
+    let hits = stats::INT3_HITS.get();
+    let mut timed = Err(EIO);
+    site::hold_int3(syms, site, || timed = time_calls(n, tag, traced::loop_traced))?;
+    let ns = timed?;
+    let trapped = stats::INT3_HITS.get().wrapping_sub(hits);
+    if trapped != n {
+        pr_err!("bench: {} of {} calls trapped on the int3\n", trapped, n);
         return Err(EIO);
     }
     Ok(ns)
 }
 
-impl State {
-    /// Runs one timed benchmark on the site as it is now (set it up with the other files).
-    pub(crate) fn bench(&mut self, syms: &KernelSyms, cmd: BenchCmd) -> Result<Report> {
-        self.idle("bench")?;
-        let mask = callbacks::registered();
-        let tag = if policy::patches(self.site, mask) { traced::V2_TAG } else { traced::V1_TAG };
-        let mut report = Report {
-            what: Some(cmd.what),
-            state: Some(self.site),
-            callbacks: mask.count_ones(),
-            engine: Some(self.engine),
-            n: cmd.n,
-            ns: 0,
-        };
-        report.ns = match cmd.what {
-            BenchWhat::Plain => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain)?,
-            BenchWhat::Calls => time_calls(cmd.n, tag, traced::loop_traced)?,
-            BenchWhat::Emulated => {
-                report.engine = Some(Engine::Module);
-                self.time_emulated(syms, cmd.n, tag)?
-            }
-            BenchWhat::Flips => {
-                report.n = 2 * cmd.n;
-                self.time_flips(syms, cmd.n)?
-            }
-        };
-        self.last_bench = report;
-        Ok(report)
+/// `n` round trips of the site to NOP and back, with the current engine; a signal ends the
+/// run between two round trips, with the site where it was.
+fn time_flips(ctl: &Control, back: SiteState, n: u64) -> Result<i64> {
+    if back == SiteState::Nop {
+        pr_warn!("bench: flips needs a callback registered (the site goes to nop and back)\n");
+        return Err(EINVAL);
     }
-
-    /// `n` calls while the module engine holds its int3 in the site; `EIO` unless each trapped.
-    fn time_emulated(&mut self, syms: &KernelSyms, n: u64, tag: u64) -> Result<i64> {
-        let hits = stats::INT3_HITS.get();
-        let mut timed = Err(EIO);
-        site::hold_int3(syms, self.site, || timed = time_calls(n, tag, traced::loop_traced))?;
-        let ns = timed?;
-        let trapped = stats::INT3_HITS.get().wrapping_sub(hits);
-        if trapped != n {
-            pr_err!("bench: {} of {} calls trapped on the int3\n", trapped, n);
-            return Err(EIO);
+    let mut ns = 0;
+    for i in 0..n {
+        if interrupted() {
+            pr_info!("bench: interrupted by a signal after {} of {} round trips\n", i, n);
+            return Err(EINTR);
         }
-        Ok(ns)
-    }
-
-    /// `n` round trips of the site to NOP and back, with the current engine.
-    fn time_flips(&mut self, syms: &KernelSyms, n: u64) -> Result<i64> {
-        let back = self.site;
-        if back == SiteState::Nop {
-            pr_warn!("bench: flips needs a callback registered (the site goes to nop and back)\n");
-            return Err(EINVAL);
-        }
+        let mut st = ctl.state.lock();
         let start = Instant::<Monotonic>::now();
-        for _ in 0..n {
-            let trip = self.go(syms, SiteState::Nop).and_then(|()| self.go(syms, back));
-            if let Err(e) = trip {
-                // Put the site back where it was, so the state stays as it was.
-                if let Err(again) = self.go(syms, back) {
-                    pr_err!("bench: the site could not go back after a failed flip: {:?}\n", again);
-                }
-                return Err(e);
+        let trip = st.go(&ctl.syms, SiteState::Nop).and_then(|()| st.go(&ctl.syms, back));
+        ns += start.elapsed().as_nanos();
+        if let Err(e) = trip {
+            // Put the site back where it was, so the state stays as it was.
+            if let Err(again) = st.go(&ctl.syms, back) {
+                pr_err!("bench: the site could not go back after a failed flip: {:?}\n", again);
             }
+            return Err(e);
         }
-        Ok(start.elapsed().as_nanos())
     }
+    Ok(ns)
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The control state the debugfs files act on, and the operations on it. One mutex
-//! serialises every writer and every flip; nothing here runs on the int3 path.
+//! serialises every writer and every flip, and is only ever held briefly: a long write
+//! (`call`, `bench`, `torture`) *claims* the site under it, runs without it, and checks for
+//! a signal as it goes. Nothing here runs on the int3 path.
 
 use crate::{
     bench, callbacks,
@@ -27,11 +29,44 @@ pub(crate) struct State {
     pub(crate) closed: bool,
     /// What the latest write to `call` saw.
     pub(crate) last_call: CallReport,
-    /// A torture run owns the site: other writers are refused.
-    pub(crate) torture_running: bool,
+    /// A long write owns the site: other writers are refused.
+    pub(crate) busy: Option<Busy>,
     pub(crate) last_torture: torture::Report,
     /// What the latest write to `bench` timed.
     pub(crate) last_bench: bench::Report,
+}
+
+/// The long writes, which own the site while they run without the control mutex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Busy {
+    Torture,
+    Call,
+    Bench,
+}
+
+impl Busy {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Busy::Torture => "torture",
+            Busy::Call => "call",
+            Busy::Bench => "bench",
+        }
+    }
+}
+
+/// Whether the writing task was sent a signal: every long write checks this as it goes and
+/// ends with `-EINTR`, leaving the state consistent.
+pub(crate) fn interrupted() -> bool {
+    kernel::current!().signal_pending()
+}
+
+/// Proof that a long write owns the site; gives it back when dropped.
+pub(crate) struct Claim<'a>(&'a Control);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().busy = None;
+    }
 }
 
 /// Settings a torture run borrows, given back when it ends.
@@ -41,9 +76,11 @@ pub(crate) struct Saved {
     window_us: u32,
 }
 
-/// Zeroes every counter (the caller holds the control mutex).
-pub(crate) fn reset_counters() {
+/// Zeroes every counter. The caller holds the control mutex and has checked that no long
+/// write runs, so no run's counters are zeroed under it.
+pub(crate) fn reset_counters(_st: &State) {
     stats::ALL.iter().for_each(|(_, c)| c.reset());
+    site::reset_window_stats();
     traced::EMUL_COUNTS.iter().for_each(|c| c.reset());
     callbacks::reset();
 }
@@ -69,11 +106,19 @@ impl Control {
                 window_us: 0,
                 closed: false,
                 last_call: CallReport::default(),
-                torture_running: false,
+                busy: None,
                 last_torture: torture::Report::default(),
                 last_bench: bench::Report::default(),
             }),
         }? Error)
+    }
+
+    /// Claims the site for the long write to `file`, or `EBUSY` if another write owns it.
+    pub(crate) fn claim(&self, file: &str, what: Busy) -> Result<Claim<'_>> {
+        let mut st = self.state.lock();
+        st.idle(file)?;
+        st.busy = Some(what);
+        Ok(Claim(self))
     }
 }
 
@@ -86,14 +131,20 @@ impl State {
         Ok(())
     }
 
-    /// For debugfs writers: the state is theirs to change (no torture run owns it).
+    /// For debugfs writers: the state is theirs to change (no long write owns it).
     pub(crate) fn idle(&self, file: &str) -> Result {
         self.open()?;
-        if self.torture_running {
-            pr_warn!("{}: a torture run is in progress (echo stop > torture)\n", file);
-            return Err(EBUSY);
+        match self.busy {
+            Some(Busy::Torture) => {
+                pr_warn!("{}: a torture run is in progress (echo stop > torture)\n", file);
+                Err(EBUSY)
+            }
+            Some(b) => {
+                pr_warn!("{}: a write to {} is in progress\n", file, b.name());
+                Err(EBUSY)
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Takes the site for a torture run: its engine and policy, zeroed counters, and the live
@@ -106,12 +157,15 @@ impl State {
         }
         let saved = Saved { engine: self.engine, policy: self.policy, window_us: self.window_us };
         (self.engine, self.policy, self.window_us) = (p.engine, p.policy, p.window_us);
-        reset_counters();
+        reset_counters(self);
+        // Cleared under the mutex, before the run is visible: a `stop` that sees the run
+        // (it takes the mutex too) is never lost.
+        torture::STOP.store(false, kernel::sync::atomic::Relaxed);
         if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
             self.end_torture(syms, saved);
             return Err(e);
         }
-        self.torture_running = true;
+        self.busy = Some(Busy::Torture);
         Ok(saved)
     }
 
@@ -124,7 +178,7 @@ impl State {
             callbacks::set_registered(0);
         }
         (self.engine, self.policy, self.window_us) = (saved.engine, saved.policy, saved.window_us);
-        self.torture_running = false;
+        self.busy = None;
     }
 
     /// Moves the site to `new` with the current engine and policy.
@@ -196,44 +250,6 @@ impl State {
         Ok(())
     }
 
-    /// Calls the traced function `n` times and checks each result against what the site
-    /// state promises; `EIO` if any result was wrong.
-    pub(crate) fn call(&mut self, n: u64) -> Result<CallReport> {
-        self.open()?;
-        let want_v2 = policy::patches(self.site, callbacks::registered());
-        let mut report = CallReport::default();
-        for x in 0..n {
-            let r = traced::call_traced(x);
-            stats::CALLS.inc();
-            match r.wrapping_sub(x) {
-                traced::V1_TAG => {
-                    report.v1 += 1;
-                    stats::RESULT_V1.inc();
-                }
-                traced::V2_TAG => {
-                    report.v2 += 1;
-                    stats::RESULT_V2.inc();
-                }
-                _ => {
-                    report.corrupt += 1;
-                    stats::CORRUPT.inc();
-                }
-            }
-        }
-        report.calls = n;
-        self.last_call = report;
-        let mismatches = if want_v2 { report.v1 } else { report.v2 };
-        stats::MISMATCHES.add(mismatches);
-        if mismatches + report.corrupt > 0 {
-            pr_err!(
-                "call: {} of {} results wrong ({} corrupt) with the site {}\n",
-                mismatches + report.corrupt, n, report.corrupt, self.site.mode().name()
-            );
-            return Err(EIO);
-        }
-        Ok(report)
-    }
-
     /// Module exit: the site back to NOP, every callback unregistered, later writes refused.
     pub(crate) fn restore(&mut self, syms: &KernelSyms) -> Result {
         self.closed = true;
@@ -244,6 +260,54 @@ impl State {
     }
 }
 
+/// Calls the traced function `n` times and checks each result against what the site state
+/// promises; `EIO` if any result was wrong, `EINTR` if a signal came first.
+pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
+    let _claim = ctl.claim("call", Busy::Call)?;
+    // The site cannot change while the claim stands.
+    let site_state = ctl.state.lock().site;
+    let want_v2 = policy::patches(site_state, callbacks::registered());
+    let mut report = CallReport::default();
+    for x in 0..n {
+        if x % 4096 == 4095 && interrupted() {
+            report.interrupted = true;
+            break;
+        }
+        let r = traced::call_traced(x);
+        report.calls += 1;
+        stats::CALLS.inc();
+        match r.wrapping_sub(x) {
+            traced::V1_TAG => {
+                report.v1 += 1;
+                stats::RESULT_V1.inc();
+            }
+            traced::V2_TAG => {
+                report.v2 += 1;
+                stats::RESULT_V2.inc();
+            }
+            _ => {
+                report.corrupt += 1;
+                stats::CORRUPT.inc();
+            }
+        }
+    }
+    ctl.state.lock().last_call = report;
+    let mismatches = if want_v2 { report.v1 } else { report.v2 };
+    stats::MISMATCHES.add(mismatches);
+    if mismatches + report.corrupt > 0 {
+        pr_err!(
+            "call: {} of {} results wrong ({} corrupt) with the site {}\n",
+            mismatches + report.corrupt, report.calls, report.corrupt, site_state.mode().name()
+        );
+        return Err(EIO);
+    }
+    if report.interrupted {
+        pr_info!("call: interrupted by a signal after {} of {} calls\n", report.calls, n);
+        return Err(EINTR);
+    }
+    Ok(report)
+}
+
 /// What one write to `call` saw.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct CallReport {
@@ -251,4 +315,6 @@ pub(crate) struct CallReport {
     pub(crate) v1: u64,
     pub(crate) v2: u64,
     pub(crate) corrupt: u64,
+    /// A signal ended the write before `n` calls.
+    pub(crate) interrupted: bool,
 }

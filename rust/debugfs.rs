@@ -3,7 +3,7 @@
 //! bad input gets `-EINVAL` and a `pr_warn`, and changes nothing.
 
 use crate::{
-    callbacks,
+    bench, callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
     control::{self, Control},
     insn,
@@ -11,7 +11,8 @@ use crate::{
     selftest, site, stats, torture, traced,
 };
 use core::fmt;
-use kernel::{debugfs::Scope, prelude::*, uaccess::UserSliceReader};
+use crate::pinning_debugfs::Spec;
+use kernel::{prelude::*, uaccess::UserSliceReader};
 
 /// Reads one write into `buf` and returns it as a trimmed word, or `EINVAL` with a warning.
 fn read_word<'a>(
@@ -55,6 +56,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
     }
     writeln!(f, "forced: {}", if st.forced.is_some() { "yes" } else { "no" })?;
+    writeln!(f, "busy: {}", st.busy.map_or("no", control::Busy::name))?;
     let b = site::read_site();
     writeln!(f, "site: {:02x} {:02x} {:02x} {:02x} {:02x}", b[0], b[1], b[2], b[3], b[4])?;
     // Whether the live bytes decode to what the state says: a check a test can assert on.
@@ -142,15 +144,13 @@ fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         pr_warn!("call: '{}': {} (a count from 1 to {})\n", word, r.reason(), command::MAX_CALLS);
         EINVAL
     })?;
-    let mut st = ctl.state.lock();
-    st.idle("call")?;
-    st.call(n).map(|_| ())
+    control::call(ctl, n).map(|_| ())
 }
 
 fn selftest_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let (runs, passes) = (stats::SELFTEST_RUNS.get(), stats::SELFTEST_PASSES.get());
-    let verdict = if runs > 0 && runs == passes { "pass" } else { "fail" };
-    writeln!(f, "result: {verdict}")?;
+    // The latest run's outcome, which `echo reset > stats` does not erase.
+    writeln!(f, "result: {}", selftest::last_result())?;
     writeln!(f, "runs: {runs}")?;
     writeln!(f, "passes: {passes}")?;
     writeln!(f, "last_value: {:#x}", selftest::last_value())?;
@@ -190,8 +190,10 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("stats", reader, &mut buf)?;
     match parse("stats", word, &command::STATS_CMDS)? {
         StatsCmd::Reset => {
-            ctl.state.lock().idle("stats")?;
-            control::reset_counters();
+            // Held across the reset: a torture cannot start (and zero or count) meanwhile.
+            let st = ctl.state.lock();
+            st.idle("stats")?;
+            control::reset_counters(&st);
             Ok(())
         }
     }
@@ -200,7 +202,8 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.state.lock();
     let r = &st.last_torture;
-    writeln!(f, "running: {}", if st.torture_running { "yes" } else { "no" })?;
+    let running = st.busy == Some(control::Busy::Torture);
+    writeln!(f, "running: {}", if running { "yes" } else { "no" })?;
     writeln!(f, "verdict: {}", r.verdict.name())?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
@@ -217,8 +220,14 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "emulated_old: {}", r.emulated[1])?;
     writeln!(f, "emulated_nop: {}", r.emulated[2])?;
     writeln!(f, "int3_hits: {}", r.int3_hits)?;
-    writeln!(f, "rewinds: {}", r.rewinds)?;
-    writeln!(f, "stopped: {}", if r.stopped { "yes" } else { "no" })
+    writeln!(f, "stale_int3: {}", r.stale_int3)?;
+    writeln!(f, "rewinds_gone: {}", r.rewinds_gone)?;
+    writeln!(f, "rewinds_flip: {}", r.rewinds_flip)?;
+    writeln!(f, "int3_foreign: {}", r.int3_foreign)?;
+    writeln!(f, "window_real_us_avg: {}", r.window_ns_avg / 1000)?;
+    writeln!(f, "window_real_us_max: {}", r.window_ns_max / 1000)?;
+    writeln!(f, "stopped: {}", if r.stopped { "yes" } else { "no" })?;
+    writeln!(f, "interrupted: {}", if r.interrupted { "yes" } else { "no" })
 }
 
 fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -233,12 +242,21 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     })?;
     match cmd {
         TortureCmd::Stop => {
-            torture::STOP.store(true, kernel::sync::atomic::Relaxed);
+            // Under the mutex: the run clears STOP under it before it becomes visible.
+            if ctl.state.lock().busy == Some(control::Busy::Torture) {
+                torture::STOP.store(true, kernel::sync::atomic::Relaxed);
+            } else {
+                pr_info!("torture: no run in progress, nothing to stop\n");
+            }
             Ok(())
         }
         TortureCmd::Start(p) => {
             let report = torture::run(ctl, &p)?;
             ctl.state.lock().last_torture = report;
+            if report.interrupted {
+                pr_info!("torture: interrupted by a signal after {} flips\n", report.flips);
+                return Err(EINTR);
+            }
             if report.verdict == torture::Verdict::Fail {
                 pr_err!("torture: an invariant broke (cat torture for the numbers)\n");
                 return Err(EIO);
@@ -255,7 +273,8 @@ fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "callbacks: {}", r.callbacks)?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "n: {}", r.n)?;
-    writeln!(f, "ns: {}", r.ns)
+    writeln!(f, "ns: {}", r.ns)?;
+    writeln!(f, "window_ns: {}", r.window_ns)
 }
 
 fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -269,22 +288,18 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         );
         EINVAL
     })?;
-    ctl.state.lock().bench(&ctl.syms, cmd).map(|_| ())
+    bench::run(ctl, cmd).map(|_| ())
 }
 
-/// Creates the directory and its files; they go away when the returned scope is dropped.
-pub(crate) fn create(
-    ctl: impl PinInit<Control, Error> + 'static,
-) -> impl PinInit<Scope<Control>, Error> {
-    Scope::dir(ctl, c"int3call", |ctl, dir| {
-        dir.read_write_callback_file(c"mode", ctl, &mode_show, &mode_write);
-        dir.read_write_callback_file(c"engine", ctl, &engine_show, &engine_write);
-        dir.read_write_callback_file(c"emulate", ctl, &emulate_show, &emulate_write);
-        dir.read_write_callback_file(c"callbacks", ctl, &callbacks_show, &callbacks_write);
-        dir.read_write_callback_file(c"call", ctl, &call_show, &call_write);
-        dir.read_write_callback_file(c"torture", ctl, &torture_show, &torture_write);
-        dir.read_write_callback_file(c"stats", ctl, &stats_show, &stats_write);
-        dir.read_write_callback_file(c"selftest", ctl, &selftest_show, &selftest_write);
-        dir.read_write_callback_file(c"bench", ctl, &bench_show, &bench_write);
-    })
-}
+/// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `pinning_debugfs.rs`).
+pub(crate) static FILES: [Spec<Control>; 9] = [
+    Spec { name: c"mode", show: mode_show, write: mode_write },
+    Spec { name: c"engine", show: engine_show, write: engine_write },
+    Spec { name: c"emulate", show: emulate_show, write: emulate_write },
+    Spec { name: c"callbacks", show: callbacks_show, write: callbacks_write },
+    Spec { name: c"call", show: call_show, write: call_write },
+    Spec { name: c"torture", show: torture_show, write: torture_write },
+    Spec { name: c"stats", show: stats_show, write: stats_write },
+    Spec { name: c"selftest", show: selftest_show, write: selftest_write },
+    Spec { name: c"bench", show: bench_show, write: bench_write },
+];

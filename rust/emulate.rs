@@ -31,16 +31,19 @@ pub(crate) trait CpuFrame {
 }
 
 /// Where the trapping site starts, given the frame of an int3 taken on it.
+#[inline(always)]
 pub(crate) fn trapped_site(frame: &impl CpuFrame) -> usize {
     frame.ip().wrapping_sub(INT3_INSN_SIZE)
 }
 
 /// The return address a `call` at `site` pushes.
+#[inline(always)]
 pub(crate) const fn call_return_address(site: usize) -> usize {
     site.wrapping_add(CALL_INSN_SIZE)
 }
 
 /// `int3_emulate_jmp()`: resume at `ip`.
+#[inline(always)]
 pub(crate) fn int3_emulate_jmp(frame: &mut impl CpuFrame, ip: usize) {
     frame.set_ip(ip);
 }
@@ -50,6 +53,7 @@ pub(crate) fn int3_emulate_jmp(frame: &mut impl CpuFrame, ip: usize) {
 /// # Safety
 ///
 /// The word below `frame.sp()` must be writable and unused (the int3 entry's gap).
+#[inline(always)]
 pub(crate) unsafe fn int3_emulate_push(frame: &mut impl CpuFrame, val: usize) {
     let sp = frame.sp().wrapping_sub(core::mem::size_of::<usize>());
     frame.set_sp(sp);
@@ -63,6 +67,7 @@ pub(crate) unsafe fn int3_emulate_push(frame: &mut impl CpuFrame, val: usize) {
 /// # Safety
 ///
 /// As for [`int3_emulate_push`]; `frame` must be an int3 trap frame taken on a 5-byte site.
+#[inline(always)]
 pub(crate) unsafe fn int3_emulate_call(frame: &mut impl CpuFrame, func: usize) {
     let ret = call_return_address(trapped_site(frame));
     // SAFETY: forwarded from the caller.

@@ -38,6 +38,7 @@ pub(crate) fn encode(site: usize, insn: Insn) -> Option<[u8; SITE_LEN]> {
 }
 
 /// Decodes the 5 bytes found at `site`; `None` for anything a site must never hold.
+#[inline(always)]
 pub(crate) fn decode(site: usize, bytes: &[u8; SITE_LEN]) -> Option<Insn> {
     if *bytes == NOP5 {
         return Some(Insn::Nop);

@@ -2,7 +2,7 @@
 //! int3call: a live-patched call site, flipped with the int3 protocol, whose int3 hits are
 //! turned into calls by a Rust `int3_emulate_call` (the 2019 x86-64 fix), and measured.
 
-use kernel::{debugfs::Scope, prelude::*};
+use kernel::prelude::*;
 
 mod bench;
 mod callbacks;
@@ -14,6 +14,7 @@ mod ffi;
 mod frame;
 mod insn;
 mod notifier;
+mod pinning_debugfs;
 mod policy;
 mod selftest;
 mod site;
@@ -31,34 +32,43 @@ module! {
 }
 
 struct Int3Call {
-    /// Owns the control state; dropping it removes the debugfs files first, then the state
-    /// (which unregisters the die notifier).
-    debugfs: Pin<KBox<Scope<control::Control>>>,
+    /// Dropped first (fields drop in declaration order): removing the files waits for any operation on
+    /// them to end. While a file is open the module is pinned (`pinning_debugfs.rs`), so
+    /// exit never runs under an open file, a running `call`, `bench` or torture.
+    _files: pinning_debugfs::Dir<control::Control>,
+    /// The control state; dropping it unregisters the die notifier.
+    ctl: Pin<KBox<control::Control>>,
 }
 
 impl kernel::Module for Int3Call {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         traced::check_layout()?;
         let syms = symbols::KernelSyms::resolve()?;
         let notifier = notifier::DieNotifier::register()?;
         selftest::run(&notifier)?;
         pr_info!("self-test passed: int3 at a module call site emulated as a call\n");
-        let debugfs = KBox::pin_init(debugfs::create(control::Control::new(syms, notifier)), GFP_KERNEL)?;
-        Ok(Self { debugfs })
+        let ctl = KBox::pin_init(control::Control::new(syms, notifier), GFP_KERNEL)?;
+        // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.
+        let files = unsafe { pinning_debugfs::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
+        Ok(Self { _files: files, ctl })
     }
 }
 
 impl Drop for Int3Call {
     fn drop(&mut self) {
-        let ctl = &**self.debugfs;
-        // A torture run in progress ends at its next flip (refused: closed below).
-        torture::STOP.store(true, kernel::sync::atomic::Relaxed);
-        if let Err(e) = ctl.state.lock().restore(&ctl.syms) {
+        // No file is open (each pins the module), so no write runs: no torture caller
+        // thread exists (a run stops its callers before its write returns), and no task is
+        // inside the traced function, a trampoline or a stub, since only our own writers
+        // and callers ever enter them. Hence no grace period is waited for here: the only
+        // readers left are CPUs inside our die notifier, which `unregister_die_notifier`
+        // waits for (synchronize_rcu) when `ctl` drops.
+        if let Err(e) = self.ctl.state.lock().restore(&self.ctl.syms) {
             pr_err!("unload: restoring the call site failed: {:?}\n", e);
         }
-        // No task may still be inside a trampoline or the traced function when the text goes
-        // away: wait until every task has passed a voluntary context switch.
-        // SAFETY: process context (module exit), no locks held.
-        unsafe { kernel::bindings::synchronize_rcu_tasks() };
+        let b = site::read_site();
+        pr_info!(
+            "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}\n",
+            b[0], b[1], b[2], b[3], b[4]
+        );
     }
 }

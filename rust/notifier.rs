@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Our die notifier for DIE_INT3. The kernel's own text-poke handler and kprobes see an
-//! int3 before any notifier does, so this only ever sees int3s that int3call planted.
+//! int3 before any notifier does; what reaches us is every other int3, user mode included.
+//! We claim only int3s that one of our flips owns, or that are already gone (`site.rs`).
 //!
-//! It runs in NMI-like context: atomics only, no lock, no allocation, no printk.
+//! It runs in NMI-like context: atomics only, no lock, no allocation, no printk. It lives in
+//! `.kprobes.text` with everything it calls from this crate, so no kprobe can be put on it.
 
 use crate::{emulate, ffi, frame::RegsFrame, selftest, site, stats};
 use core::ffi::{c_int, c_void};
@@ -18,7 +20,9 @@ unsafe impl Sync for StaticNotifierBlock {}
 static BLOCK: StaticNotifierBlock = StaticNotifierBlock(Opaque::new(bindings::notifier_block {
     notifier_call: Some(on_die),
     next: core::ptr::null_mut(),
-    // Like the kernel's int3_selftest(): after every other DIE_INT3 user.
+    // Chains run in descending priority: INT_MAX - 1 (as the kernel's int3_selftest()) runs
+    // before every other die notifier but kprobes' (INT_MAX). That is safe because we claim
+    // only int3s that are ours or gone; anything else goes on down the chain.
     priority: i32::MAX - 1,
 }));
 
@@ -29,11 +33,11 @@ const NOTIFY_STOP: c_int = (bindings::NOTIFY_OK | bindings::NOTIFY_STOP_MASK) as
 ///
 /// Called by `notify_die()` only: for `DIE_INT3`, `data` points to a valid `struct die_args`
 /// whose `regs` is the trap frame of the int3, exclusively ours for this call.
+#[link_section = ".kprobes.text"]
 unsafe extern "C" fn on_die(_nb: *mut bindings::notifier_block, val: usize, data: *mut c_void) -> c_int {
     if val != ffi::DIE_INT3 as usize || data.is_null() {
         return NOTIFY_DONE;
     }
-    stats::INT3_NOTIFIED.inc();
     // SAFETY: per this function's contract `data` is a valid `die_args` for DIE_INT3.
     let regs = unsafe { (*data.cast::<ffi::die_args>()).regs };
     if regs.is_null() {
@@ -41,8 +45,13 @@ unsafe extern "C" fn on_die(_nb: *mut bindings::notifier_block, val: usize, data
     }
     // SAFETY: `regs` is the live trap frame, not aliased while this handler runs.
     let mut frame = RegsFrame(unsafe { &mut *regs });
-    // Each owner recognises its own sites by address; a user-mode ip never matches one,
-    // since all of them are module (kernel) text.
+    // A user-mode int3 (a debugger's breakpoint) is never ours: first thing, as the
+    // kernel's own int3 notifiers do.
+    if frame.user_mode() {
+        return NOTIFY_DONE;
+    }
+    stats::INT3_NOTIFIED.inc();
+    // Each owner recognises its own sites by address.
     let site = emulate::trapped_site(&frame);
     if selftest::on_int3(&mut frame, site) || site::on_int3(&mut frame, site) {
         return NOTIFY_STOP;

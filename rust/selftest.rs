@@ -12,7 +12,7 @@ pub(crate) const MAGIC: u32 = 0x1273_ca11;
 // `int3call_selftest_entry(u32 *out)`: `int3; nop4` stands in for `call callee` (the int3
 // handler supplies the call). The `sub` keeps the callee's stack ABI-aligned.
 core::arch::global_asm!(
-    ".pushsection .text.int3call_selftest, \"ax\"",
+    ".pushsection .kprobes.text, \"ax\"",
     ".p2align 4",
     ".globl int3call_selftest_entry",
     ".type int3call_selftest_entry, @function",
@@ -34,6 +34,18 @@ extern "C" {
 }
 
 static LAST_VALUE: Atomic<u32> = Atomic::new(0);
+/// The latest run's outcome: 0 none yet, 1 pass, 2 fail. Kept apart from the counters,
+/// which `echo reset > stats` zeroes.
+static LAST_RESULT: Atomic<u32> = Atomic::new(0);
+
+/// The latest run's outcome, as `selftest` shows it.
+pub(crate) fn last_result() -> &'static str {
+    match LAST_RESULT.load(Relaxed) {
+        1 => "pass",
+        2 => "fail",
+        _ => "none",
+    }
+}
 
 /// The emulated call's target.
 ///
@@ -47,6 +59,7 @@ unsafe extern "C" fn callee(out: *mut u32) {
 }
 
 /// Die-notifier hook: handles a hit on the self-test site. Runs in int3 context.
+#[inline(always)]
 pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     if site != int3call_selftest_site as usize {
         return false;
@@ -67,6 +80,7 @@ pub(crate) fn run(_registered: &DieNotifier) -> Result {
     unsafe { int3call_selftest_entry(&mut out) };
     stats::SELFTEST_RUNS.inc();
     LAST_VALUE.store(out, Relaxed);
+    LAST_RESULT.store(if out == MAGIC { 1 } else { 2 }, Relaxed);
     if out != MAGIC {
         pr_err!("self-test failed: callee recorded {:#x}, expected {:#x}\n", out, MAGIC);
         return Err(EIO);

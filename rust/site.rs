@@ -19,7 +19,7 @@ use kernel::{
     bindings,
     prelude::*,
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
-    time::{delay::fsleep, Delta},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
 /// The module engine's open window: the site that carries our int3 (0 when none) and the
@@ -27,6 +27,15 @@ use kernel::{
 /// after the last sync, so the handler always sees a complete pair.
 static WINDOW_SITE: Atomic<usize> = Atomic::new(0);
 static WINDOW_TARGET: Atomic<usize> = Atomic::new(0);
+/// The site one of our flips (either engine) is rewriting, 0 when none: an int3 there is ours
+/// until the flip's last sync, so a CPU sent back to the site cannot trap on it forever.
+static FLIPPING: Atomic<usize> = Atomic::new(0);
+
+/// How long the module engine's int3 stood in the site (from the first sync to the write of
+/// byte 0), in nanoseconds: what `window_us` asked for, measured.
+pub(crate) static WINDOW_NS_SUM: stats::Counter = stats::Counter::new();
+pub(crate) static WINDOW_NS_MAX: Atomic<u64> = Atomic::new(0);
+pub(crate) static WINDOWS: stats::Counter = stats::Counter::new();
 
 /// `text_mutex`, held for as long as this guard lives.
 struct TextMutexGuard<'a>(&'a KernelSyms);
@@ -91,13 +100,66 @@ fn module_engine(
     WINDOW_SITE.store(site, Release);
     poke(guard, site, &[insn::INT3]);
     sync_each_cpu();
+    let opened = Instant::<Monotonic>::now();
     hold();
     poke(guard, site + 1, &new[1..]);
     sync_each_cpu();
     hold();
+    let ns = u64::try_from(opened.elapsed().as_nanos()).unwrap_or(0);
     poke(guard, site, &new[..1]);
     sync_each_cpu();
     WINDOW_SITE.store(0, Release);
+    WINDOW_NS_SUM.add(ns);
+    WINDOWS.inc();
+    // Only flips, which `text_mutex` serialises, write the maximum.
+    if ns > WINDOW_NS_MAX.load(Relaxed) {
+        WINDOW_NS_MAX.store(ns, Relaxed);
+    }
+}
+
+/// Zeroes the window measurements (with the other counters).
+pub(crate) fn reset_window_stats() {
+    WINDOW_NS_SUM.reset();
+    WINDOWS.reset();
+    WINDOW_NS_MAX.store(0, Relaxed);
+}
+
+/// The mean and the longest measured window since the last reset, in nanoseconds.
+pub(crate) fn window_stats() -> (u64, u64) {
+    let n = WINDOWS.get();
+    (if n == 0 { 0 } else { WINDOW_NS_SUM.get() / n }, WINDOW_NS_MAX.load(Relaxed))
+}
+
+/// Refuses to write unless the site holds `expected`: something else (another patcher, a
+/// stray write) changed it, and overwriting would destroy its instruction. ftrace does the
+/// same before every patch (`ftrace_verify_code`). Runs with `text_mutex` held.
+fn verify(_guard: &TextMutexGuard<'_>, expected: &[u8; insn::SITE_LEN]) -> Result {
+    let found = read_site();
+    if found != *expected {
+        pr_err!(
+            "flip refused: the site holds {:02x?}, expected {:02x?}; nothing written\n",
+            found, expected
+        );
+        stats::VERIFY_REFUSED.inc();
+        return Err(EBUSY);
+    }
+    Ok(())
+}
+
+/// Marks `site` as being flipped by us until dropped.
+struct Flipping;
+
+impl Flipping {
+    fn begin(site: usize) -> Self {
+        FLIPPING.store(site, Release);
+        Flipping
+    }
+}
+
+impl Drop for Flipping {
+    fn drop(&mut self) {
+        FLIPPING.store(0, Release);
+    }
 }
 
 /// Keeps the int3 window open for a while, so that calling CPUs land in it.
@@ -120,6 +182,8 @@ pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce
     let bytes = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
     let stub = traced::stub(policy::stub_index(Policy::New, state));
     let guard = TextMutexGuard::lock(syms);
+    verify(&guard, &bytes)?;
+    let _flipping = Flipping::begin(site);
     let mut during = Some(during);
     module_engine(&guard, site, &bytes, stub, || {
         if let Some(f) = during.take() {
@@ -147,7 +211,10 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let acts_as = policy::emulated(flip.policy, flip.old, flip.new);
     let stub = traced::stub(policy::stub_index(flip.policy, acts_as));
     let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
+    let old = insn::encode(site, insn_of(flip.old)).ok_or(ERANGE)?;
     let guard = TextMutexGuard::lock(syms);
+    verify(&guard, &old)?;
+    let _flipping = Flipping::begin(site);
     match flip.engine {
         Engine::Kernel => {
             // SAFETY: the site is our own module text; `text_mutex` is held; both buffers are
@@ -167,32 +234,69 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
 }
 
 /// The five bytes the site holds now.
+#[inline(always)]
 pub(crate) fn read_site() -> [u8; insn::SITE_LEN] {
     // SAFETY: the site is 5 bytes of our own, always-mapped text; a racing flip can only
     // make the copy show a mix of old, int3 and new bytes, which is what it is.
     unsafe { core::ptr::read_volatile(traced::site() as *const [u8; insn::SITE_LEN]) }
 }
 
-/// Die-notifier hook for the module engine's int3. Runs in int3 context: atomics only.
+/// Die-notifier hook for int3s on the traced site. Runs in int3 context: atomics only.
+///
+/// It claims a hit only when it is safe to: the int3 is gone (a complete instruction stands
+/// there), or our module engine's window holds it (emulate the call the policy picks), or
+/// another of our flips owns it (run the site again; the flip removes its int3 within one
+/// flip). Any other int3 belongs to someone else (a kprobe, kgdb): rewinding onto it would
+/// trap forever, so it is left alone.
+///
+/// A gone int3 is not simply rewound: under TCG a CPU can keep running a stale translation
+/// of the site that still holds the int3, and a rewind then traps again forever (seen: four
+/// caller threads stuck for good). Emulating the complete instruction that stands there now
+/// moves the CPU past the site, so every trap completes one call.
+#[inline(always)]
 pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     if site != traced::site() {
         return false;
     }
     // SAFETY: `site` is our own mapped text; reading one byte has no side effect.
     let byte = unsafe { core::ptr::read_volatile(site as *const u8) };
-    if byte != insn::INT3 || WINDOW_SITE.load(Acquire) != site {
-        // Not our window's int3: the flip that planted it already finished (its int3 may be
-        // gone, or the next flip's is there). Seen under TCG on the kernel engine, where the
-        // kernel's own handler had already declined it. Run the site again: it holds either
-        // a complete instruction or an int3 some engine is handling now.
-        stats::REWINDS.inc();
+    if byte != insn::INT3 {
+        // The int3 was removed after this CPU hit it. Byte 0 is written last, so the tail is
+        // complete; should a new flip have begun meanwhile, the mix decodes to one of our
+        // trampolines (both are legitimate) or to nothing we know (then run the site again).
+        match insn::decode(site, &read_site()) {
+            Some(Insn::Nop) => {
+                stats::STALE_INT3.inc();
+                emulate::int3_emulate_jmp(frame, site + insn::SITE_LEN);
+            }
+            Some(Insn::Call(target)) if traced::is_trampoline(target) => {
+                stats::STALE_INT3.inc();
+                // SAFETY: a kernel-mode int3 on our 5-byte call site (the entry left the gap
+                // below `sp`); `target` is one of our trampolines.
+                unsafe { emulate::int3_emulate_call(frame, target) };
+            }
+            _ => {
+                stats::REWINDS_GONE.inc();
+                emulate::int3_emulate_jmp(frame, site);
+            }
+        }
+        return true;
+    }
+    if WINDOW_SITE.load(Acquire) == site {
+        stats::INT3_HITS.inc();
+        let target = WINDOW_TARGET.load(Relaxed);
+        // SAFETY: `frame` is the trap frame of a kernel-mode int3 on our 5-byte call site, so
+        // the int3 entry left a gap below `sp` for the return address; `target` is our stub.
+        unsafe { emulate::int3_emulate_call(frame, target) };
+        return true;
+    }
+    if FLIPPING.load(Acquire) == site {
+        // A kernel-engine flip's int3 that the kernel's handler declined (its bookkeeping
+        // was not yet, or no longer, visible to this CPU): ours, and gone when the flip ends.
+        stats::REWINDS_FLIP.inc();
         emulate::int3_emulate_jmp(frame, site);
         return true;
     }
-    stats::INT3_HITS.inc();
-    let target = WINDOW_TARGET.load(Relaxed);
-    // SAFETY: `frame` is the trap frame of a kernel-mode int3 on our 5-byte call site, so the
-    // int3 entry left a gap below `sp` for the return address; `target` is one of our stubs.
-    unsafe { emulate::int3_emulate_call(frame, target) };
-    true
+    stats::INT3_FOREIGN.inc();
+    false
 }

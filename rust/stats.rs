@@ -13,6 +13,7 @@ impl Counter {
     pub(crate) const fn new() -> Self {
         Self(Atomic::new(0))
     }
+    #[inline(always)]
     pub(crate) fn inc(&self) {
         self.0.add(1u64, Relaxed);
     }
@@ -43,24 +44,37 @@ pub(crate) static RESULT_V2: Counter = Counter::new();
 pub(crate) static MISMATCHES: Counter = Counter::new();
 /// Results that were neither `x + V1_TAG` nor `x + V2_TAG`: a trampoline broke a register.
 pub(crate) static CORRUPT: Counter = Counter::new();
-/// Module engine: int3 hits on the traced site emulated as calls, and hits that found the
-/// flip already finished and were rewound to run the new instruction.
+/// Module engine: int3 hits on the traced site emulated as calls.
 pub(crate) static INT3_HITS: Counter = Counter::new();
-pub(crate) static REWINDS: Counter = Counter::new();
+/// Hits on an int3 that was already gone (seen under TCG, which can run a stale copy of the
+/// site): the complete instruction that stands there now was emulated instead.
+pub(crate) static STALE_INT3: Counter = Counter::new();
+/// Hits sent back to run the site again, by cause: the int3 was gone and the site holds
+/// nothing we know, or one of our kernel-engine flips still owned it.
+pub(crate) static REWINDS_GONE: Counter = Counter::new();
+pub(crate) static REWINDS_FLIP: Counter = Counter::new();
+/// Kernel-mode int3s at the site that no flip of ours owned: left to their owner.
+pub(crate) static INT3_FOREIGN: Counter = Counter::new();
+/// Flips refused because the site did not hold what the state says.
+pub(crate) static VERIFY_REFUSED: Counter = Counter::new();
 /// Completed flips, per engine.
 pub(crate) static FLIPS_KERNEL: Counter = Counter::new();
 pub(crate) static FLIPS_MODULE: Counter = Counter::new();
 
 /// The plain counters with their `stats` keys, in print order (the per-callback and
 /// per-policy counts are printed next to them by `debugfs.rs`).
-pub(crate) static ALL: [(&str, &Counter); 13] = [
+pub(crate) static ALL: [(&str, &Counter); 17] = [
     ("calls", &CALLS),
     ("result_v1", &RESULT_V1),
     ("result_v2", &RESULT_V2),
     ("mismatches", &MISMATCHES),
     ("corrupt", &CORRUPT),
     ("int3_hits", &INT3_HITS),
-    ("rewinds", &REWINDS),
+    ("stale_int3", &STALE_INT3),
+    ("rewinds_gone", &REWINDS_GONE),
+    ("rewinds_flip", &REWINDS_FLIP),
+    ("int3_foreign", &INT3_FOREIGN),
+    ("verify_refused", &VERIFY_REFUSED),
     ("flips_kernel", &FLIPS_KERNEL),
     ("flips_module", &FLIPS_MODULE),
     ("int3_notified", &INT3_NOTIFIED),
@@ -68,4 +82,5 @@ pub(crate) static ALL: [(&str, &Counter); 13] = [
     ("selftest_runs", &SELFTEST_RUNS),
     ("selftest_passes", &SELFTEST_PASSES),
 ];
+
 

@@ -15,15 +15,18 @@ use crate::{
     traced,
 };
 use core::ffi::{c_int, c_void};
+use crate::control::interrupted;
 use kernel::{
     bindings,
     prelude::*,
     sync::atomic::{AtomicFlag, Relaxed},
+    time::{delay::fsleep, Delta},
 };
 
 use crate::stats::Counter;
 
-/// Set by `stop` and by module exit: the flipper ends early.
+/// Set by `stop` (under the control mutex, only while a run is visible): the flipper ends
+/// early. Cleared by `begin_torture`, under the same mutex.
 pub(crate) static STOP: AtomicFlag = AtomicFlag::new(false);
 
 /// Per caller thread: calls and results, published every batch.
@@ -56,10 +59,19 @@ pub(crate) struct Report {
     pub(crate) cb_counter: u64,
     /// Hits that reached an emulation stub, by policy (both engines).
     pub(crate) emulated: [u64; 3],
-    /// Module engine: hits our die notifier emulated, and hits it rewound.
+    /// Module engine: hits our die notifier emulated.
     pub(crate) int3_hits: u64,
-    pub(crate) rewinds: u64,
+    /// Hits sent back to the site, by cause, and int3s at the site that no flip owned.
+    pub(crate) stale_int3: u64,
+    pub(crate) rewinds_gone: u64,
+    pub(crate) rewinds_flip: u64,
+    pub(crate) int3_foreign: u64,
+    /// Module engine: how long the int3 really stood per flip (mean, longest).
+    pub(crate) window_ns_avg: u64,
+    pub(crate) window_ns_max: u64,
+    /// `stop` or a signal ended the run before its last flip.
     pub(crate) stopped: bool,
+    pub(crate) interrupted: bool,
     pub(crate) verdict: Verdict,
 }
 
@@ -70,6 +82,8 @@ pub(crate) enum Verdict {
     Pass,
     /// No call landed in an int3 window: the run proves nothing.
     Inconclusive,
+    /// Ended early by `stop` or a signal, with every invariant holding.
+    Stopped,
     Fail,
 }
 
@@ -79,6 +93,7 @@ impl Verdict {
             Verdict::None => "none",
             Verdict::Pass => "pass",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Stopped => "stopped",
             Verdict::Fail => "fail",
         }
     }
@@ -167,23 +182,22 @@ fn sum(f: impl Fn(&CallerStats) -> &Counter) -> u64 {
 pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     let threads = if p.threads == 0 { kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS) } else { p.threads };
     let saved = ctl.state.lock().begin_torture(&ctl.syms, p)?;
-    STOP.store(false, Relaxed);
     CALLERS.iter().for_each(|c| [&c.calls, &c.v1, &c.v2, &c.corrupt].iter().for_each(|k| k.reset()));
     let mut report = Report { engine: Some(p.engine), policy: Some(p.policy), threads, window_us: p.window_us, ..Default::default() };
 
     let result = (|| -> Result {
         let callers = Callers::start(threads)?;
-        // Flip only once every caller is calling (bounded: 10 s).
+        // Flip only once every caller is calling (bounded: 10 s, or a signal).
         for _ in 0..10_000 {
-            if CALLERS.iter().take(threads as usize).all(|c| c.calls.get() > 0) {
+            if CALLERS.iter().take(threads as usize).all(|c| c.calls.get() > 0) || interrupted() {
                 break;
             }
-            // SAFETY: process context.
-            unsafe { bindings::msleep(1) };
+            fsleep(Delta::from_millis(1));
         }
         for i in 0..p.flips {
-            if STOP.load(Relaxed) {
+            if STOP.load(Relaxed) || interrupted() {
                 report.stopped = true;
+                report.interrupted = !STOP.load(Relaxed);
                 break;
             }
             let mut st = ctl.state.lock();
@@ -210,7 +224,11 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
     report.int3_hits = stats::INT3_HITS.get();
-    report.rewinds = stats::REWINDS.get();
+    report.stale_int3 = stats::STALE_INT3.get();
+    report.rewinds_gone = stats::REWINDS_GONE.get();
+    report.rewinds_flip = stats::REWINDS_FLIP.get();
+    report.int3_foreign = stats::INT3_FOREIGN.get();
+    (report.window_ns_avg, report.window_ns_max) = crate::site::window_stats();
     report.verdict = judge(&report, p);
     Ok(report)
 }
@@ -233,6 +251,8 @@ fn judge(r: &Report, p: &TortureParams) -> Verdict {
     };
     if !ok {
         Verdict::Fail
+    } else if r.stopped {
+        Verdict::Stopped
     } else if hits == 0 {
         Verdict::Inconclusive
     } else {

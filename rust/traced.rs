@@ -32,7 +32,9 @@ const _: () = assert!(offset_of!(pt_regs, sp) == offset_of!(pt_regs, ip) + 24);
 const _: () = assert!(size_of::<Counter>() == 8);
 
 core::arch::global_asm!(
-    ".pushsection .text.int3call, \"ax\"",
+    // In .kprobes.text: a kprobe on the site, a trampoline or a stub would plant an int3
+    // that races with our own flips' int3s (the module loader blacklists this section).
+    ".pushsection .kprobes.text, \"ax\"",
     // ---- the traced function and its replacement ------------------------------------
     ".p2align 4",
     ".globl int3call_traced",
@@ -240,6 +242,7 @@ pub(crate) fn v2_body() -> usize {
 }
 
 /// The trampoline a site in `state` calls, or `None` for a NOP.
+#[inline(always)]
 pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
     const CUSTOM: [unsafe extern "C" fn(); 8] = [
         int3call_tramp_custom0,
@@ -256,6 +259,13 @@ pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
         policy::SiteState::Custom(cb) => CUSTOM.get(cb).map(|&f| f as usize),
         policy::SiteState::Iterator => Some(int3call_tramp_iterator as usize),
     }
+}
+
+/// Whether `addr` is one of our trampolines (a call the site may legitimately hold).
+#[inline(always)]
+pub(crate) fn is_trampoline(addr: usize) -> bool {
+    addr == int3call_tramp_iterator as usize
+        || (0..policy::CALLBACKS.len()).any(|cb| trampoline(policy::SiteState::Custom(cb)) == Some(addr))
 }
 
 /// Hits that reached any stub of `policy`.

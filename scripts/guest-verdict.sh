@@ -6,7 +6,7 @@
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
 mode=$1 qemu_rc=$2
-out=$INT3CALL_TOP/out/$mode.out console=$INT3CALL_TOP/out/$mode.console
+out=$INT3CALL_OUT/$mode.out console=$INT3CALL_OUT/$mode.console
 [ -f "$out" ] || : >"$out"
 # Leaf results are the indented subtests; a top-level line counts only when it has none.
 read -r passed failed < <(awk '
@@ -21,7 +21,8 @@ grep -E '^[ \t]*(not )?ok [0-9]+' "$out" | sed 's/^/  /'
 problems=()
 [ "$qemu_rc" = 124 ] && problems+=("guest timed out")
 grep -q '^INT3CALL-GUEST-DONE' "$out" || problems+=("guest never finished (no sentinel)")
-if splat=$(grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|general protection|Call Trace' "$console"); then
+# The console keeps every kernel message, including the debug kernel's detectors' reports.
+if splat=$(grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|general protection|Call Trace|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|soft lockup|ODEBUG:' "$console"); then
 	problems+=("kernel splat on the console: $(echo "$splat" | head -1)")
 fi
 [ "$((passed + failed))" -gt 0 ] || problems+=("no test ran")

@@ -51,7 +51,7 @@ for engine in kernel module; do
 		t() { get torture "$1"; }
 		printf '%-7s %-7s %6s %10s %10s %9s %9s %8s  %s\n' $engine $p "$(t flips)" "$(t calls)" "$(t missed)" \
 			"$( [ $engine = module ] && t int3_hits || echo -)" "$(( $(t emulated_new) + $(t emulated_old) + $(t emulated_nop) ))" \
-			"$(t rewinds)" "$(t verdict)"
+			"$(( $(t rewinds_gone) + $(t rewinds_flip) ))" "$(t verdict)"
 	done
 done
 echo "int3hits: hits our die notifier emulated (module engine; the kernel's own handler takes the"

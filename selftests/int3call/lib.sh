@@ -5,6 +5,8 @@
 # POSIX sh (the guest runs busybox).
 
 KO=${INT3CALL_KO:-/int3call.ko}
+# The test-only module that plants a foreign int3 at our site (test_modules/).
+FOREIGN_KO=${INT3CALL_FOREIGN_KO:-$(dirname "$KO")/int3call_foreign.ko}
 DBG=/sys/kernel/debug/int3call
 KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
 _ktap_n=0 _ktap_failed=0
@@ -23,6 +25,7 @@ skip_all() { echo "KTAP version 1"; echo "1..0 # SKIP $*"; exit $KSFT_SKIP; }
 die() { ktap_diag "error: $*"; exit $KSFT_FAIL; }
 
 is_loaded() { grep -q '^int3call ' /proc/modules; }
+foreign_loaded() { grep -q '^int3call_foreign ' /proc/modules; }
 load_mod() { insmod "$KO" "$@"; }
 unload_mod() { ! is_loaded || rmmod int3call; }
 
@@ -33,11 +36,14 @@ setup() {
 	[ -d /sys/kernel/debug ] || skip_all "no debugfs"
 	unload_mod 2>/dev/null
 	dmesg -c >/dev/null
-	trap 'unload_mod 2>/dev/null' EXIT
+	trap '! foreign_loaded || rmmod int3call_foreign; unload_mod 2>/dev/null' EXIT
 }
 
-# Reports of anything the kernel considers a bug, since the last `dmesg -c`.
-splats() { dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|lockdep|KASAN|possible recursive locking|INFO: task .* blocked'; }
+# Reports of anything the kernel considers a bug, since the last `dmesg -c`: oopses and
+# warnings, and what the debug kernel's detectors print (lockdep, KASAN, atomic sleep,
+# RCU misuse, hung tasks, soft lockups, debugobjects).
+SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection|lockdep|KASAN|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|soft lockup|ODEBUG:'
+splats() { dmesg | grep -E "$SPLAT_RE"; }
 ktap_check_no_splat() {
 	if s=$(splats); then ktap_fail "dmesg has no splat"; echo "$s" | sed 's/^/# /'; else ktap_ok "dmesg has no splat"; fi
 }
@@ -55,5 +61,15 @@ site_is() { test "$(dbg_get mode state) $(dbg_get mode site_ok)" = "$1 yes"; }
 calls_give() {
 	dbg_write call "$1" && test "$(dbg_get call v1) $(dbg_get call v2) $(dbg_get call corrupt)" = "$2 $3 0"
 }
+# wait_for CMD...: poll (every 0.1 s, at most 30 s) until CMD succeeds.
+wait_for() {
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1)); [ $_i -le 300 ] || return 1
+		sleep 0.1
+	done
+}
+# busy_is WORD: the long write that owns the site (no, call, bench, torture).
+busy_is() { test "$(dbg_get mode busy)" = "$1"; }
 # A snapshot of every readable control file (for "state unchanged" checks).
 snapshot() { for f in mode engine emulate callbacks; do echo "$f: $(cat "$DBG/$f")"; done; }

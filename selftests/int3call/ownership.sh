@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Exact int3 ownership. No kprobe can be placed on the traced function, a trampoline, a stub
+# or our int3 handler (they live in .kprobes.text). An int3 at our site that another patcher
+# owns (test_modules/int3call_foreign.c) is left to it: every hit reaches its handler, none is
+# rewound. Before the fix our notifier rewound such a hit and the CPU trapped on it forever.
+# And a flip checks what it overwrites: with the foreign int3 in the site it is refused.
+. "$(dirname "$0")/lib.sh"
+setup
+[ -f "$FOREIGN_KO" ] || die "test module $FOREIGN_KO not found"
+ktap_plan 17
+load_mod || die "insmod failed"
+EVENTS=/sys/kernel/tracing/kprobe_events
+# probe SYMBOL: place a kprobe on int3call:SYMBOL through tracefs (and remove it again).
+probe_in() {
+	echo "p:int3call_probe $1:$2" >>"$EVENTS" 2>/dev/null || return 1
+	echo "-:int3call_probe" >>"$EVENTS"
+}
+probe() { probe_in int3call "$1"; }
+no_probe() { ! probe "$1"; }
+handler=$(grep '\[int3call\]$' /proc/kallsyms | awk '$3 ~ /on_die/ { print $3; exit }')
+[ -n "$handler" ] || die "our die notifier's symbol is not in /proc/kallsyms"
+BLACKLIST=/sys/kernel/debug/kprobes/blacklist
+blacklisted() { grep -q "	$1 \[int3call\]\$" "$BLACKLIST"; }
+for sym in int3call_traced int3call_tramp_iterator int3call_emul_stubs "$handler"; do
+	short=$(echo "$sym" | cut -c1-48)
+	ktap_check "$short is on the kprobe blacklist" blacklisted "$sym"
+	ktap_check "a kprobe on $short is refused" no_probe "$sym"
+done
+
+calls=100
+insmod "$FOREIGN_KO" || die "insmod $FOREIGN_KO failed"
+# The probing method can succeed: an ordinary module function accepts a kprobe.
+ktap_check "control: a kprobe on int3call_foreign's handler is accepted" probe_in int3call_foreign foreign_notify
+dbg_write stats reset
+ktap_check "with a foreign int3 in the site, $calls calls complete and run v1" calls_give $calls $calls 0
+ktap_check "the foreign handler saw every hit" \
+	test "$(cat /sys/module/int3call_foreign/parameters/hits)" = $calls
+ktap_check "our notifier left every hit alone, rewound none" \
+	test "$(dbg_get stats int3_foreign) $(dbg_get stats rewinds_gone) $(dbg_get stats rewinds_flip)" = "$calls 0 0"
+dmesg -c >/dev/null
+before=$(snapshot)
+ktap_check "a flip over the foreign int3 is refused" sh -c "! printf '+livepatch\n' >$DBG/callbacks 2>/dev/null"
+ktap_check "the refusal names the bytes found and expected" \
+	sh -c "dmesg | grep -q 'flip refused: the site holds \[cc, 1f, 44, 00, 00\], expected \[0f, 1f, 44, 00, 00\]'"
+ktap_check "nothing changed: state, site and counters" \
+	sh -c ". ./lib.sh; test \"\$(snapshot)\" = '$before' && test \$(dbg_get stats verify_refused) = 1 && test \"\$(dbg_get mode site)\" = 'cc 1f 44 00 00'"
+rmmod int3call_foreign || die "rmmod int3call_foreign"
+ktap_check "once the foreign int3 is gone, flips work again" \
+	sh -c ". ./lib.sh; dbg_write callbacks +livepatch && site_is custom && calls_give 20 0 20"
+ktap_check_no_splat
+ktap_finish

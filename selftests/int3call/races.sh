@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The control races. `selftest` keeps its result across `echo reset > stats` (it said `fail`
+# before). `reset` and `stop` act under the same mutex as a torture's start: a reset is
+# refused while a run owns the counters, and a stop written as soon as the run is visible is
+# never lost. window_us means microseconds (high-resolution timers; it was a 4 ms tick).
+. "$(dirname "$0")/lib.sh"
+setup
+ktap_plan 6
+load_mod || die "insmod failed"
+dbg_write stats reset
+ktap_check "selftest still says pass after a stats reset" test "$(dbg_get selftest result)" = pass
+t() { dbg_get torture "$1"; }
+# Stops written the moment the run shows: every run ends stopped, early.
+ok=0
+for i in 1 2 3 4 5; do
+	( dbg_write torture "threads=2 flips=1000000 engine=kernel" ) &
+	pid=$!
+	wait_for busy_is torture && dbg_write torture stop
+	wait_for busy_is no
+	wait $pid
+	[ "$(t stopped) $(t verdict)" = "yes stopped" ] && ok=$((ok + 1))
+done
+ktap_check "5 stops written as the run starts all end their run ($ok of 5)" test $ok = 5
+( dbg_write torture "threads=2 flips=1000000 engine=kernel" ) &
+pid=$!
+wait_for busy_is torture
+ktap_check "reset is refused while a run owns the counters" sh -c ". ./lib.sh; ! dbg_write stats reset"
+dbg_write torture stop
+wait_for busy_is no
+wait $pid
+ktap_check "the run still ended stopped, not fail" test "$(t verdict)" = stopped
+# Two 100 us holds per flip: the int3 must stand at least 200 us and well under a 4 ms tick.
+dbg_write torture "threads=2 flips=20 engine=module window_us=100"
+avg=$(t window_real_us_avg)
+ktap_check "window_us=100 keeps the int3 for about 2 x 100 us (measured mean $avg us, max $(t window_real_us_max) us)" \
+	test "$avg" -ge 200 -a "$avg" -lt 3000
+ktap_check_no_splat
+ktap_finish

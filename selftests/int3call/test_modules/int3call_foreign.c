@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only module: "another patcher" that owns an int3 at int3call's call site.
+ *
+ * It stands for a kprobe of another module, or kgdb: it plants its own int3 on byte 0 of
+ * int3call_traced while that site holds its NOP5, and handles the hits itself in a die
+ * notifier that runs *after* int3call's (priority 0 < INT_MAX - 1). int3call must leave these
+ * int3s alone (NOTIFY_DONE): if it claimed them (rewound the CPU to the site), the CPU would
+ * trap again forever and this handler would never count a hit.
+ *
+ * It pins int3call while loaded, so that int3call's text cannot go away under its int3, and
+ * puts the NOP's first byte back on unload. Never loaded outside the selftests.
+ */
+#include <linux/kdebug.h>
+#include <linux/kprobes.h>
+#include <linux/memory.h>
+#include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/smp.h>
+#include <asm/sync_core.h>
+#include <asm/text-patching.h>
+
+static unsigned long hits;
+module_param(hits, ulong, 0400);
+MODULE_PARM_DESC(hits, "int3 hits at int3call's site that this module handled");
+
+static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+static u8 *site;
+static struct module *owner;
+static void *(*poke)(void *addr, const void *opcode, size_t len);
+static struct mutex *poke_mutex;
+
+static void sync_one(void *info)
+{
+	sync_core();
+}
+
+static void write_byte(u8 byte)
+{
+	mutex_lock(poke_mutex);
+	poke(site, &byte, 1);
+	mutex_unlock(poke_mutex);
+	on_each_cpu(sync_one, NULL, 1);
+}
+
+static int foreign_notify(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct die_args *args = data;
+
+	if (val != DIE_INT3 || user_mode(args->regs) || args->regs->ip - 1 != (unsigned long)site)
+		return NOTIFY_DONE;
+	hits++;
+	/* The int3 stands for the NOP5 it covers: continue after it. */
+	args->regs->ip = (unsigned long)site + sizeof(nop5);
+	return NOTIFY_STOP;
+}
+
+static struct notifier_block foreign_nb = {
+	.notifier_call = foreign_notify,
+	.priority = 0,
+};
+
+static unsigned long lookup(const char *name)
+{
+	static unsigned long (*lookup_name)(const char *name);
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+
+	if (!lookup_name) {
+		if (register_kprobe(&kp) < 0)
+			return 0;
+		lookup_name = (void *)kp.addr;
+		unregister_kprobe(&kp);
+	}
+	return lookup_name ? lookup_name(name) : 0;
+}
+
+static int __init foreign_init(void)
+{
+	struct module *(*module_address)(unsigned long addr);
+	int ret;
+
+	site = (u8 *)lookup("int3call_traced");
+	poke = (void *)lookup("text_poke");
+	poke_mutex = (struct mutex *)lookup("text_mutex");
+	module_address = (void *)lookup("__module_address");
+	if (!site || !poke || !poke_mutex || !module_address) {
+		pr_err("int3call_foreign: int3call (or a kernel symbol) not found\n");
+		return -ENOENT;
+	}
+	preempt_disable();
+	owner = module_address((unsigned long)site);
+	if (owner && !try_module_get(owner))
+		owner = NULL;
+	preempt_enable();
+	if (!owner)
+		return -ENOENT;
+	if (memcmp(site, nop5, sizeof(nop5))) {
+		pr_err("int3call_foreign: int3call's site is not at NOP5: %5ph\n", site);
+		ret = -EBUSY;
+		goto put;
+	}
+	ret = register_die_notifier(&foreign_nb);
+	if (ret)
+		goto put;
+	write_byte(INT3_INSN_OPCODE);
+	pr_info("int3call_foreign: int3 planted at %pS\n", site);
+	return 0;
+put:
+	module_put(owner);
+	return ret;
+}
+
+static void __exit foreign_exit(void)
+{
+	write_byte(nop5[0]);
+	unregister_die_notifier(&foreign_nb);
+	module_put(owner);
+	pr_info("int3call_foreign: site restored after %lu hits\n", hits);
+}
+
+module_init(foreign_init);
+module_exit(foreign_exit);
+MODULE_DESCRIPTION("int3call selftest: a foreign int3 at int3call's call site");
+MODULE_LICENSE("GPL");
