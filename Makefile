@@ -3,6 +3,8 @@
 #
 #   make            build int3call.ko (against the cached test kernel, built on first use)
 #   make check      host unit tests + KTAP selftests in a QEMU guest ("N passed, N failed")
+#   make check-debug  the selftests on the debug kernel (lockdep, KASAN, hung-task, ...)
+#   make soak       100 unload-under-torture cycles (CYCLES=N)
 #   make demo       boot the guest and show the mechanism at work
 #   make bench      the benchmark (icount guest): table printed, results/bench.md and .svg
 #   make unit       host unit tests only
@@ -27,6 +29,12 @@ endif
 check:
 	scripts/check.sh
 
+check-debug:
+	INT3CALL_FLAVOUR=debug scripts/check.sh
+
+soak:
+	scripts/soak.sh
+
 demo:
 	scripts/demo.sh
 
@@ -39,4 +47,4 @@ unit:
 kernel:
 	scripts/kernel.sh
 
-.PHONY: all modules clean check demo bench unit kernel
+.PHONY: all modules clean check check-debug soak demo bench unit kernel

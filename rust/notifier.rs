@@ -77,8 +77,9 @@ impl DieNotifier {
 
 impl Drop for DieNotifier {
     fn drop(&mut self) {
-        // SAFETY: `BLOCK` was registered by `register`; unregistering waits (RCU) until no
-        // CPU is still running `on_die`.
+        // SAFETY: `BLOCK` was registered by `register`. `unregister_die_notifier` waits with
+        // `synchronize_rcu()` for the only readers left: CPUs inside `notify_die()` that may be
+        // running `on_die` (an int3 taken anywhere, since the chain is global).
         unsafe { ffi::unregister_die_notifier(BLOCK.0.get()) };
     }
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make check`: the host unit tests (cargo test over the pure-logic files), then the module
-# built against the test kernel and its KTAP selftests in a QEMU guest.
+# built against the test kernel and its KTAP selftests in a QEMU guest, then the bench smoke.
+# `make check-debug` (INT3CALL_FLAVOUR=debug): the same selftests on the debug kernel, where
+# any lockdep, KASAN, atomic-sleep, RCU, hung-task or soft-lockup report fails the run, and
+# the console must show that lockdep and KASAN are active.
 # Closing line: "N passed, N failed". Exit status: non-zero on any failure.
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
@@ -8,6 +11,9 @@ cd "$INT3CALL_TOP"
 start=$(date +%s)
 
 "$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
+debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
+upass=0 ufail=0
+if [ $debug = 0 ]; then
 
 echo "== host unit tests (cargo test)"
 unit_log=$(mktemp)
@@ -29,6 +35,7 @@ if [ $py_rc -ne 0 ] && [ "$pfail" -eq 0 ]; then tail -20 "$py_log"; pfail=1; fi
 rm -f "$py_log"
 upass=$((upass + ppass)) ufail=$((ufail + pfail))
 echo "host: $upass passed, $ufail failed"
+fi
 
 echo "== build (sysroot, kernel, module, initramfs)"
 gpass=0 gfail=0
@@ -43,10 +50,22 @@ else
 	verdict=$("$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
 	read -r gpass gfail < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	if [ $debug = 1 ]; then
+		# A debug kernel that is not one would pass everything: its detectors must be on.
+		for want in "Lock dependency validator" "KernelAddressSanitizer initialized"; do
+			if grep -q "$want" "$INT3CALL_OUT/check.console"; then
+				echo "  ok: console shows '$(grep -m1 "$want" "$INT3CALL_OUT/check.console" | sed 's/^\[[^]]*\] //')'"
+				gpass=$((gpass + 1))
+			else
+				echo "  FAIL: no '$want' on the console: the debug kernel's detectors are off"
+				gfail=$((gfail + 1))
+			fi
+		done
+	fi
 fi
 
 bpass=0 bfail=0
-if [ "$built" = 1 ]; then
+if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	echo "== bench smoke: the whole make bench pipeline with tiny counts (icount guest; no time is judged)"
 	bench_dir=$(mktemp -d)
 	if REPS=1 CALLS=1000 EMULATED=100 FLIPS=2 INT3CALL_RESULTS=$bench_dir "$INT3CALL_TOP/scripts/bench.sh" \

@@ -7,6 +7,6 @@ for e in kernel module; do
 	start=$(date +%s)
 	echo "threads=4 flips=${FLIPS:-10000} engine=$e emulate=new window_us=$w" > $DBG/torture; rc=$?
 	echo "== $e: write rc=$rc, $(( $(date +%s) - start )) s (guest clock)"
-	grep -E '^(verdict|flips|calls|v2|missed|corrupt|cb_livepatch|emulated_new|int3_hits|rewinds_gone|rewinds_flip|int3_foreign|window_real_us_avg|stopped):' $DBG/torture | tr '\n' ' '; echo
+	grep -E '^(verdict|flips|calls|v2|missed|corrupt|cb_livepatch|emulated_new|int3_hits|stale_int3|rewinds_gone|rewinds_flip|int3_foreign|window_real_us_avg|stopped):' $DBG/torture | tr '\n' ' '; echo
 done
 rmmod int3call
