@@ -3,10 +3,11 @@
 # The control races. `selftest` keeps its result across `echo reset > stats` (it said `fail`
 # before). `reset` and `stop` act under the same mutex as a torture's start: a reset is
 # refused while a run owns the counters, and a stop written as soon as the run is visible is
-# never lost. window_us means microseconds (high-resolution timers; it was a 4 ms tick).
+# never lost. window_us means microseconds (high-resolution timers; it was a 4 ms tick),
+# and the window is measured.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 6
+ktap_plan 7
 load_mod || die "insmod failed"
 dbg_write stats reset
 ktap_check "selftest still says pass after a stats reset" test "$(dbg_get selftest result)" = pass
@@ -30,10 +31,14 @@ dbg_write torture stop
 wait_for busy_is no
 wait $pid
 ktap_check "the run still ended stopped, not fail" test "$(t verdict)" = stopped
-# Two 100 us holds per flip: the int3 must stand at least 200 us and well under a 4 ms tick.
-dbg_write torture "threads=2 flips=20 engine=module window_us=100"
+# window_us means microseconds: the kernel keeps sleeps shorter than a tick only with
+# high-resolution timers on (a 250 Hz tick otherwise: .resolution 4000000 nsecs), and the real
+# window is measured. Under TCG it is long and noisy (IPIs are slow), so only its floor is judged.
+ktap_check "high-resolution timers are active (hrtimer resolution 1 ns)" \
+	sh -c "grep -q '^  .resolution: 1 nsecs' /proc/timer_list"
+dbg_write torture "threads=2 flips=20 engine=module window_us=500"
 avg=$(t window_real_us_avg)
-ktap_check "window_us=100 keeps the int3 for about 2 x 100 us (measured mean $avg us, max $(t window_real_us_max) us)" \
-	test "$avg" -ge 200 -a "$avg" -lt 3000
+ktap_check "window_us=500: the int3 stood at least 2 x 500 us per flip (measured mean $avg us, max $(t window_real_us_max) us)" \
+	test "$avg" -ge 1000
 ktap_check_no_splat
 ktap_finish
