@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Exact int3 ownership. No kprobe can be placed on the traced function, a trampoline, a stub
+# Exact int3 ownership. A user-mode int3 is dropped first. No kprobe can be placed on the traced function, a trampoline, a stub
 # or our int3 handler (they live in .kprobes.text). An int3 at our site that another patcher
 # owns (test_modules/int3call_foreign.c) is left to it: every hit reaches its handler, none is
 # rewound. Before the fix our notifier rewound such a hit and the CPU trapped on it forever.
@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 setup
 [ -f "$FOREIGN_KO" ] || die "test module $FOREIGN_KO not found"
-ktap_plan 17
+ktap_plan 18
 load_mod || die "insmod failed"
 EVENTS=/sys/kernel/tracing/kprobe_events
 # probe SYMBOL: place a kprobe on int3call:SYMBOL through tracefs (and remove it again).
@@ -27,6 +27,13 @@ for sym in int3call_traced int3call_tramp_iterator int3call_emul_stubs "$handler
 	ktap_check "$short is on the kprobe blacklist" blacklisted "$sym"
 	ktap_check "a kprobe on $short is refused" no_probe "$sym"
 done
+
+# A user-mode int3 reaches our notifier too; it must be dropped before anything is counted.
+before_n=$(dbg_get stats int3_notified)
+"$(dirname "$0")/int3_user"
+rc=$?
+ktap_check "a user-mode int3 (the process died of SIGTRAP: exit $rc) is ignored before counting" \
+	test $rc = 133 -a "$(dbg_get stats int3_notified)" = "$before_n"
 
 calls=100
 insmod "$FOREIGN_KO" || die "insmod $FOREIGN_KO failed"
