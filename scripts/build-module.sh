@@ -14,7 +14,7 @@ mkdir -p "$root$src" "$INT3CALL_OUT"
 tar -C "$INT3CALL_TOP" -cf - Kbuild rust/*.rs rust/*.h $mods/Makefile $mods/*.c | tar -C "$root$src" -xpf -
 in_sysroot "$root" make -s -C "$(kernel_rel)" M="$src" LLVM=1 modules >&2
 in_sysroot "$root" make -s -C "$(kernel_rel)" M="$src/$mods" LLVM=1 modules >&2
-cp "$root$src/int3call.ko" "$root$src/$mods/int3call_foreign.ko" "$INT3CALL_OUT/"
+cp "$root$src/int3call.ko" "$root$src/$mods/int3call_foreign.ko" "$root$src/$mods/int3call_probe.ko" "$INT3CALL_OUT/"
 # A user-mode int3 for ownership.sh (static: the guest has no libc).
 cp "$INT3CALL_TOP/selftests/int3call/int3_user.c" "$root$src/"
 in_sysroot "$root" cc -static -O2 -o "$src/int3_user" "$src/int3_user.c"

@@ -10,7 +10,7 @@ rm -rf "$stage"
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,selftests}
 cp "$root/usr/bin/busybox" "$stage/bin/busybox"
 cp "$INT3CALL_TOP/scripts/guest-init" "$stage/init"
-cp "$INT3CALL_OUT/int3call.ko" "$INT3CALL_OUT/int3call_foreign.ko" "$stage/"
+cp "$INT3CALL_OUT/int3call.ko" "$INT3CALL_OUT/int3call_foreign.ko" "$INT3CALL_OUT/int3call_probe.ko" "$stage/"
 if [ -f "$tree/samples/ftrace/ftrace-ops.ko" ]; then cp "$tree/samples/ftrace/ftrace-ops.ko" "$stage/"; fi
 cp -r "$INT3CALL_TOP/selftests/int3call" "$stage/selftests/"
 cp "$INT3CALL_OUT/int3_user" "$stage/selftests/int3call/"
