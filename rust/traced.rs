@@ -156,6 +156,10 @@ core::arch::global_asm!(
     ".irp p, 0,1,2",
     ".irp t, 0,1,2,3,4,5,6,7,8,9",
     ".p2align 4",
+    // Each stub is a function of its own: reached only by emulated calls, objtool would
+    // otherwise call every one after the first unreachable.
+    ".type int3call_emul_p\\p\\()_t\\t, @function",
+    "int3call_emul_p\\p\\()_t\\t:",
     "    lock inc qword ptr [rip + {emul_counts} + 8 * (\\p * {targets} + \\t)]",
     ".if \\t < {ncb}",
     "    jmp int3call_tramp_custom\\t",
@@ -164,6 +168,7 @@ core::arch::global_asm!(
     ".else",
     "    ret",
     ".endif",
+    ".size int3call_emul_p\\p\\()_t\\t, . - int3call_emul_p\\p\\()_t\\t",
     ".endr",
     ".endr",
     ".p2align 4",
