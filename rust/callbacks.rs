@@ -8,7 +8,7 @@
 //! whether it is wanted. Writers change the mask under the control mutex, and order it
 //! against flips (set before a flip that needs it, clear after a flip that drops it).
 
-use crate::{policy, stats::Counter, traced};
+use crate::{busted::Busted, policy, stats::Counter, torture, traced};
 use kernel::{
     bindings,
     sync::atomic::{Acquire, Atomic, Release},
@@ -43,6 +43,9 @@ pub(crate) fn set_registered(mask: u32) {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
     HITS[policy::LIVEPATCH].inc();
+    if torture::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
+        return;
+    }
     // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`.
     unsafe { (*regs).ip = traced::v2_body() as _ };
 }
@@ -101,6 +104,9 @@ const ALL: [Callback; policy::CALLBACKS.len()] = [
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_iterate(regs: *mut bindings::pt_regs) {
     let mut mask = REGISTERED.load(Acquire);
+    if torture::busted(Busted::IterDrop) && mask.count_ones() >= 2 {
+        mask &= mask - 1;
+    }
     while mask != 0 {
         let i = mask.trailing_zeros() as usize;
         mask &= mask - 1;

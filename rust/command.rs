@@ -2,6 +2,7 @@
 //! Parsing of what userspace writes to the debugfs files. No kernel dependency: unit-tested
 //! on the host. Every rejection says why, so the caller can `pr_warn` it.
 
+use crate::busted::Busted;
 use crate::policy::{callback_index, Engine, Mode, Policy};
 
 /// The longest write any file accepts, newline included.
@@ -15,6 +16,8 @@ pub(crate) enum Reject {
     NotText,
     Unknown,
     OutOfRange,
+    /// A busted variant that lives in the module engine, asked for on the kernel engine.
+    WrongEngine,
 }
 
 impl Reject {
@@ -25,6 +28,7 @@ impl Reject {
             Reject::NotText => "input is not text",
             Reject::Unknown => "unknown value",
             Reject::OutOfRange => "number out of range",
+            Reject::WrongEngine => "this busted variant breaks the module engine: add engine=module",
         }
     }
 }
@@ -112,10 +116,18 @@ pub(crate) struct TortureParams {
     pub(crate) policy: Policy,
     /// Module engine: how long each protocol step is held open, in microseconds.
     pub(crate) window_us: u32,
+    /// A known bug to inject into this run (off unless named).
+    pub(crate) busted: Busted,
 }
 
-pub(crate) const TORTURE_DEFAULTS: TortureParams =
-    TortureParams { threads: 0, flips: 1000, engine: Engine::Kernel, policy: Policy::New, window_us: 0 };
+pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
+    threads: 0,
+    flips: 1000,
+    engine: Engine::Kernel,
+    policy: Policy::New,
+    window_us: 0,
+    busted: Busted::None,
+};
 pub(crate) const MAX_THREADS: u32 = 64;
 pub(crate) const MAX_FLIPS: u32 = 10_000_000;
 pub(crate) const MAX_WINDOW_US: u32 = 100_000;
@@ -128,7 +140,7 @@ pub(crate) enum TortureCmd {
 }
 
 /// `stop`, or `key=value` words (any order, defaults for the rest): `threads=N`,
-/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`.
+/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`.
 pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if input == "stop" {
         return Ok(TortureCmd::Stop);
@@ -147,8 +159,12 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
             "window_us" => p.window_us = number(0, MAX_WINDOW_US)?,
             "engine" => p.engine = keyword(value, &ENGINE_CMDS)?,
             "emulate" => p.policy = keyword(value, &POLICY_CMDS)?,
+            "busted" => p.busted = Busted::from_name(value).ok_or(Reject::Unknown)?,
             _ => return Err(Reject::Unknown),
         }
+    }
+    if p.busted.needs().is_some_and(|e| e != p.engine) {
+        return Err(Reject::WrongEngine);
     }
     Ok(TortureCmd::Start(p))
 }
@@ -271,7 +287,14 @@ mod tests {
     #[test]
     fn torture_commands() {
         assert_eq!(torture_cmd("stop"), Ok(TortureCmd::Stop));
-        let want = TortureParams { threads: 3, flips: 500, engine: Engine::Module, policy: Policy::Nop, window_us: 0 };
+        let want = TortureParams {
+            threads: 3,
+            flips: 500,
+            engine: Engine::Module,
+            policy: Policy::Nop,
+            window_us: 0,
+            busted: Busted::None,
+        };
         assert_eq!(torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"), Ok(TortureCmd::Start(want)));
         assert_eq!(torture_cmd("flips=7"), Ok(TortureCmd::Start(TortureParams { flips: 7, ..TORTURE_DEFAULTS })));
         assert_eq!(torture_cmd("threads=0"), Err(Reject::OutOfRange));
@@ -281,6 +304,12 @@ mod tests {
         assert_eq!(torture_cmd("engine=fast"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("colour=red"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("flips"), Err(Reject::Unknown));
+        let busted = TortureParams { busted: Busted::IterDrop, ..TORTURE_DEFAULTS };
+        assert_eq!(torture_cmd("busted=iter_drop"), Ok(TortureCmd::Start(busted)));
+        assert_eq!(torture_cmd("busted=iter"), Err(Reject::Unknown));
+        assert_eq!(torture_cmd("busted=spin"), Err(Reject::WrongEngine));
+        let spin = TortureParams { busted: Busted::Spin, engine: Engine::Module, ..TORTURE_DEFAULTS };
+        assert_eq!(torture_cmd("busted=spin engine=module"), Ok(TortureCmd::Start(spin)));
     }
 
     #[test]

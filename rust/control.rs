@@ -31,7 +31,7 @@ pub(crate) struct State {
     pub(crate) last_call: CallReport,
     /// A long write owns the site: other writers are refused.
     pub(crate) busy: Option<Busy>,
-    pub(crate) last_torture: torture::Report,
+    pub(crate) last_torture: crate::verdict::Report,
     /// What the latest write to `bench` timed.
     pub(crate) last_bench: bench::Report,
 }
@@ -107,7 +107,7 @@ impl Control {
                 closed: false,
                 last_call: CallReport::default(),
                 busy: None,
-                last_torture: torture::Report::default(),
+                last_torture: crate::verdict::Report::default(),
                 last_bench: bench::Report::default(),
             }),
         }? Error)
@@ -165,12 +165,19 @@ impl State {
             self.end_torture(syms, saved);
             return Err(e);
         }
+        // After the run's first flip: only the flips under test are busted.
+        if p.busted != crate::busted::Busted::None {
+            pr_warn!("torture: busted variant '{}' injected on purpose: this run must not pass\n", p.busted.name());
+        }
+        torture::set_busted(p.busted);
         self.busy = Some(Busy::Torture);
         Ok(saved)
     }
 
     /// Gives the site back at rest, with the settings it had.
     pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) {
+        // Before the restoring flip, which must be a correct one.
+        torture::set_busted(crate::busted::Busted::None);
         if !self.closed {
             if let Err(e) = self.go(syms, SiteState::Nop) {
                 pr_err!("torture: restoring the site failed: {:?}\n", e);

@@ -8,7 +8,7 @@ use crate::{
     control::{self, Control},
     insn,
     policy::{self, Policy, SiteState},
-    selftest, site, stats, torture, traced,
+    selftest, site, stats, torture, traced, verdict,
 };
 use core::fmt;
 use crate::pinning_debugfs::Spec;
@@ -207,6 +207,16 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "verdict: {}", r.verdict.name())?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
+    writeln!(f, "busted: {}", r.busted.name())?;
+    write!(f, "broken:")?;
+    let mut names = verdict::INVARIANTS.iter().enumerate().filter(|(i, _)| r.broken & (1 << i) != 0).peekable();
+    if names.peek().is_none() {
+        write!(f, " none")?;
+    }
+    for (_, name) in names {
+        write!(f, " {name}")?;
+    }
+    writeln!(f)?;
     writeln!(f, "threads: {}", r.threads)?;
     writeln!(f, "window_us: {}", r.window_us)?;
     writeln!(f, "flips: {}", r.flips)?;
@@ -219,6 +229,14 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "emulated_new: {}", r.emulated[0])?;
     writeln!(f, "emulated_old: {}", r.emulated[1])?;
     writeln!(f, "emulated_nop: {}", r.emulated[2])?;
+    // The policy's signature: where its hits went, per direction of the flip.
+    for (dir, by) in [("to_custom", &r.to_custom), ("to_iterator", &r.to_iterator)] {
+        write!(f, "{dir}:")?;
+        for (name, n) in verdict::TARGETS.iter().zip(by.iter()) {
+            write!(f, " {name}={n}")?;
+        }
+        writeln!(f)?;
+    }
     writeln!(f, "int3_hits: {}", r.int3_hits)?;
     writeln!(f, "stale_int3: {}", r.stale_int3)?;
     writeln!(f, "rewinds_gone: {}", r.rewinds_gone)?;
@@ -235,7 +253,7 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("torture", reader, &mut buf)?;
     let cmd = command::torture_cmd(word).map_err(|r| {
         pr_warn!(
-            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{}\n",
+            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{} [busted=swap_policy|iter_drop|lp_flaky|spin|torn|no_sync]\n",
             word, r.reason(), command::MAX_THREADS, command::MAX_FLIPS, command::MAX_WINDOW_US
         );
         EINVAL
@@ -257,8 +275,9 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
                 pr_info!("torture: interrupted by a signal after {} flips\n", report.flips);
                 return Err(EINTR);
             }
-            if report.verdict == torture::Verdict::Fail {
-                pr_err!("torture: an invariant broke (cat torture for the numbers)\n");
+            if report.verdict == verdict::Verdict::Fail {
+                let why = if report.busted == crate::busted::Busted::None { "" } else { " (busted on purpose)" };
+                pr_err!("torture: an invariant broke{} (cat torture for the numbers)\n", why);
                 return Err(EIO);
             }
             Ok(())

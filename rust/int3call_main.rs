@@ -5,6 +5,7 @@
 use kernel::prelude::*;
 
 mod bench;
+mod busted;
 mod callbacks;
 mod command;
 mod control;
@@ -22,6 +23,7 @@ mod stats;
 mod symbols;
 mod torture;
 mod traced;
+mod verdict;
 
 module! {
     type: Int3Call,

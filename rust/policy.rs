@@ -31,9 +31,9 @@ pub(crate) enum SiteState {
 /// A kind of site state, as written to the `mode` file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
-    Nop,
-    Custom,
-    Iterator,
+    Nop = 0,
+    Custom = 1,
+    Iterator = 2,
 }
 
 impl SiteState {
@@ -47,6 +47,7 @@ impl SiteState {
 }
 
 impl Mode {
+    pub(crate) const ALL: [Mode; 3] = [Mode::Nop, Mode::Custom, Mode::Iterator];
     pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Nop => "nop",
@@ -135,21 +136,30 @@ pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
     }
 }
 
-/// Emulation stubs: one per (policy, target). A stub counts the hit, then acts as the target.
+/// Emulation stubs: one per (policy, kind of flip, target). A stub counts the hit, then acts
+/// as the target. The kind of flip is the mode the site is becoming: it tells which way a
+/// hit went (custom -> iterator or back), so a verdict can check the target each policy
+/// picked per direction, which totals per policy cannot show.
 /// Targets 0..8 are the custom trampolines, then the iterator, then "skip" (a NOP).
 pub(crate) const STUB_TARGETS: usize = CALLBACKS.len() + 2;
 pub(crate) const STUB_ITERATOR: usize = CALLBACKS.len();
 pub(crate) const STUB_SKIP: usize = CALLBACKS.len() + 1;
-pub(crate) const STUBS: usize = Policy::ALL.len() * STUB_TARGETS;
+/// Stubs per policy.
+pub(crate) const STUBS_PER_POLICY: usize = Mode::ALL.len() * STUB_TARGETS;
+pub(crate) const STUBS: usize = Policy::ALL.len() * STUBS_PER_POLICY;
 
-/// Index of the stub that emulates `acts_as` for `policy`.
-pub(crate) fn stub_index(policy: Policy, acts_as: SiteState) -> usize {
-    let target = match acts_as {
+/// The stub target a site in `state` is emulated by.
+pub(crate) fn stub_target(acts_as: SiteState) -> usize {
+    match acts_as {
         SiteState::Custom(cb) => cb,
         SiteState::Iterator => STUB_ITERATOR,
         SiteState::Nop => STUB_SKIP,
-    };
-    policy as usize * STUB_TARGETS + target
+    }
+}
+
+/// Index of the stub that emulates `acts_as` for `policy`, in a flip to a `to` site.
+pub(crate) fn stub_index(policy: Policy, to: Mode, acts_as: SiteState) -> usize {
+    policy as usize * STUBS_PER_POLICY + to as usize * STUB_TARGETS + stub_target(acts_as)
 }
 
 #[cfg(test)]
@@ -196,17 +206,20 @@ mod tests {
     fn stub_indices_are_distinct_and_in_range() {
         let mut seen = [false; STUBS];
         for p in Policy::ALL {
-            let mut states = [SiteState::Nop, SiteState::Iterator, SiteState::Nop];
-            for cb in 0..CALLBACKS.len() {
-                states[2] = SiteState::Custom(cb);
-                for s in states {
-                    let i = stub_index(p, s);
-                    assert!(i < STUBS);
-                    seen[i] = true;
+            for to in Mode::ALL {
+                let mut states = [SiteState::Nop, SiteState::Iterator, SiteState::Nop];
+                for cb in 0..CALLBACKS.len() {
+                    states[2] = SiteState::Custom(cb);
+                    for s in states {
+                        let i = stub_index(p, to, s);
+                        assert!(i < STUBS);
+                        seen[i] = true;
+                    }
                 }
             }
         }
         assert!(seen.iter().all(|&s| s));
+        assert_eq!(stub_index(Policy::Old, Mode::Iterator, SiteState::Custom(LIVEPATCH)), 30 + 20);
     }
 
     #[test]

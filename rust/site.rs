@@ -7,12 +7,13 @@
 //! `call`, to the emulation stub the policy picks (`traced.rs`).
 
 use crate::{
+    busted::Busted,
     emulate::{self, CpuFrame},
     insn::{self, Insn},
     policy::{self, Engine, Policy, SiteState},
     stats,
     symbols::KernelSyms,
-    traced,
+    torture, traced,
 };
 use core::ffi::c_void;
 use kernel::{
@@ -103,7 +104,9 @@ fn module_engine(
     let opened = Instant::<Monotonic>::now();
     hold();
     poke(guard, site + 1, &new[1..]);
-    sync_each_cpu();
+    if !torture::busted(Busted::NoSync) {
+        sync_each_cpu();
+    }
     hold();
     let ns = u64::try_from(opened.elapsed().as_nanos()).unwrap_or(0);
     poke(guard, site, &new[..1]);
@@ -180,7 +183,7 @@ pub(crate) fn insn_of(state: SiteState) -> Insn {
 pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
     let site = traced::site();
     let bytes = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
-    let stub = traced::stub(policy::stub_index(Policy::New, state));
+    let stub = traced::stub(policy::stub_index(Policy::New, state.mode(), state));
     let guard = TextMutexGuard::lock(syms);
     verify(&guard, &bytes)?;
     let _flipping = Flipping::begin(site);
@@ -204,12 +207,25 @@ pub(crate) struct Flip {
     pub(crate) window: Delta,
 }
 
+/// `busted=swap_policy`: the policy whose target a flip wrongly emulates.
+fn swapped(policy: Policy) -> Policy {
+    match policy {
+        Policy::New => Policy::Old,
+        Policy::Old => Policy::New,
+        Policy::Nop => Policy::Nop,
+    }
+}
+
 /// Rewrites the site from `flip.old` to `flip.new`, live.
 pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let site = traced::site();
     let new = insn::encode(site, insn_of(flip.new)).ok_or(ERANGE)?;
-    let acts_as = policy::emulated(flip.policy, flip.old, flip.new);
-    let stub = traced::stub(policy::stub_index(flip.policy, acts_as));
+    let acts_as = if torture::busted(Busted::SwapPolicy) {
+        policy::emulated(swapped(flip.policy), flip.old, flip.new)
+    } else {
+        policy::emulated(flip.policy, flip.old, flip.new)
+    };
+    let stub = traced::stub(policy::stub_index(flip.policy, flip.new.mode(), acts_as));
     let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
     let old = insn::encode(site, insn_of(flip.old)).ok_or(ERANGE)?;
     let guard = TextMutexGuard::lock(syms);
@@ -225,6 +241,7 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             };
             stats::FLIPS_KERNEL.inc();
         }
+        Engine::Module if torture::busted(Busted::Torn) => poke(&guard, site, &new),
         Engine::Module => {
             module_engine(&guard, site, &new, stub, || hold_for(flip.window));
             stats::FLIPS_MODULE.inc();
@@ -264,7 +281,11 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         // The int3 was removed after this CPU hit it. Byte 0 is written last, so the tail is
         // complete; should a new flip have begun meanwhile, the mix decodes to one of our
         // trampolines (both are legitimate) or to nothing we know (then run the site again).
-        match insn::decode(site, &read_site()) {
+        // Byte 0 as read above, with the tail: no flip can write a tail while this CPU is
+        // in the handler (each tail write waits for a sync), so this is one instruction.
+        let mut bytes = read_site();
+        bytes[0] = byte;
+        match insn::decode(site, &bytes) {
             Some(Insn::Nop) => {
                 stats::STALE_INT3.inc();
                 emulate::int3_emulate_jmp(frame, site + insn::SITE_LEN);
@@ -283,6 +304,12 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         return true;
     }
     if WINDOW_SITE.load(Acquire) == site {
+        if torture::busted(Busted::Spin) {
+            // The bug: run the site again (and trap again) until the int3 is gone.
+            stats::REWINDS_FLIP.inc();
+            emulate::int3_emulate_jmp(frame, site);
+            return true;
+        }
         stats::INT3_HITS.inc();
         let target = WINDOW_TARGET.load(Relaxed);
         // SAFETY: `frame` is the trap frame of a kernel-mode int3 on our 5-byte call site, so

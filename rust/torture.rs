@@ -8,18 +8,19 @@
 //! binding); the callers are preempted like any task.
 
 use crate::{
+    busted::Busted,
     command::TortureParams,
     control::Control,
-    policy::{self, Engine, Policy},
-    stats,
-    traced,
+    policy::{self, Mode, Policy},
+    stats, traced,
+    verdict::{self, Report},
 };
 use core::ffi::{c_int, c_void};
 use crate::control::interrupted;
 use kernel::{
     bindings,
     prelude::*,
-    sync::atomic::{AtomicFlag, Relaxed},
+    sync::atomic::{Atomic, AtomicFlag, Relaxed},
     time::{delay::fsleep, Delta},
 };
 
@@ -28,6 +29,23 @@ use crate::stats::Counter;
 /// Set by `stop` (under the control mutex, only while a run is visible): the flipper ends
 /// early. Cleared by `begin_torture`, under the same mutex.
 pub(crate) static STOP: AtomicFlag = AtomicFlag::new(false);
+
+/// The bug injected into this run (`busted=NAME`), as a `Busted`; `None` outside a run
+/// that asked for one. Set and cleared by `begin_torture`/`end_torture` under the control
+/// mutex, after the run's first flip and before its last, so only the run's flips see it.
+static BUSTED: Atomic<u32> = Atomic::new(Busted::None as u32);
+
+/// Whether the running torture asked for the bug `b`. Read on the call and int3 paths (one
+/// relaxed load).
+#[inline(always)]
+pub(crate) fn busted(b: Busted) -> bool {
+    BUSTED.load(Relaxed) == b as u32
+}
+
+/// Only the control mutex holder may call this.
+pub(crate) fn set_busted(b: Busted) {
+    BUSTED.store(b as u32, Relaxed);
+}
 
 /// Per caller thread: calls and results, published every batch.
 struct CallerStats {
@@ -41,63 +59,6 @@ const MAX: usize = crate::command::MAX_THREADS as usize;
 static CALLERS: [CallerStats; MAX] = [const {
     CallerStats { calls: Counter::new(), v1: Counter::new(), v2: Counter::new(), corrupt: Counter::new() }
 }; MAX];
-
-/// What a run saw, and its verdict.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Report {
-    pub(crate) engine: Option<Engine>,
-    pub(crate) policy: Option<Policy>,
-    pub(crate) threads: u32,
-    pub(crate) window_us: u32,
-    pub(crate) flips: u64,
-    pub(crate) calls: u64,
-    pub(crate) v2: u64,
-    /// v1 results: the live patch was registered for the whole run, so each is a missed call.
-    pub(crate) missed: u64,
-    pub(crate) corrupt: u64,
-    pub(crate) cb_livepatch: u64,
-    pub(crate) cb_counter: u64,
-    /// Hits that reached an emulation stub, by policy (both engines).
-    pub(crate) emulated: [u64; 3],
-    /// Module engine: hits our die notifier emulated.
-    pub(crate) int3_hits: u64,
-    /// Hits sent back to the site, by cause, and int3s at the site that no flip owned.
-    pub(crate) stale_int3: u64,
-    pub(crate) rewinds_gone: u64,
-    pub(crate) rewinds_flip: u64,
-    pub(crate) int3_foreign: u64,
-    /// Module engine: how long the int3 really stood per flip (mean, longest).
-    pub(crate) window_ns_avg: u64,
-    pub(crate) window_ns_max: u64,
-    /// `stop` or a signal ended the run before its last flip.
-    pub(crate) stopped: bool,
-    pub(crate) interrupted: bool,
-    pub(crate) verdict: Verdict,
-}
-
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    #[default]
-    None,
-    Pass,
-    /// No call landed in an int3 window: the run proves nothing.
-    Inconclusive,
-    /// Ended early by `stop` or a signal, with every invariant holding.
-    Stopped,
-    Fail,
-}
-
-impl Verdict {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Verdict::None => "none",
-            Verdict::Pass => "pass",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::Stopped => "stopped",
-            Verdict::Fail => "fail",
-        }
-    }
-}
 
 /// A caller kthread: call, check, repeat, until told to stop.
 ///
@@ -183,7 +144,14 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     let threads = if p.threads == 0 { kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS) } else { p.threads };
     let saved = ctl.state.lock().begin_torture(&ctl.syms, p)?;
     CALLERS.iter().for_each(|c| [&c.calls, &c.v1, &c.v2, &c.corrupt].iter().for_each(|k| k.reset()));
-    let mut report = Report { engine: Some(p.engine), policy: Some(p.policy), threads, window_us: p.window_us, ..Default::default() };
+    let mut report = Report {
+        engine: Some(p.engine),
+        policy: Some(p.policy),
+        busted: p.busted,
+        threads,
+        window_us: p.window_us,
+        ..Default::default()
+    };
 
     let result = (|| -> Result {
         let callers = Callers::start(threads)?;
@@ -223,39 +191,32 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     for pol in Policy::ALL {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
+    report.to_custom = by_target(p.policy, Mode::Custom);
+    report.to_iterator = by_target(p.policy, Mode::Iterator);
+    // Flips to a NOP (only the restoring one, after the callers stopped) have no target here.
+    report.to_iterator[verdict::T_ELSEWHERE] += traced::emulated_to(p.policy, Mode::Nop).iter().sum::<u64>();
     report.int3_hits = stats::INT3_HITS.get();
     report.stale_int3 = stats::STALE_INT3.get();
     report.rewinds_gone = stats::REWINDS_GONE.get();
     report.rewinds_flip = stats::REWINDS_FLIP.get();
     report.int3_foreign = stats::INT3_FOREIGN.get();
     (report.window_ns_avg, report.window_ns_max) = crate::site::window_stats();
-    report.verdict = judge(&report, p);
+    report.broken = verdict::broken(&report, p.engine, p.policy);
+    report.verdict = verdict::verdict(&report);
     Ok(report)
 }
 
-/// The invariants. Every call ran v1 or v2; the live patch ran exactly once per v2; every
-/// emulation went through the run's policy; on the module engine our notifier's hits equal
-/// the emulations. With `new`/`old` nothing is missed; with `nop` exactly the skipped hits
-/// are missed, and some are.
-fn judge(r: &Report, p: &TortureParams) -> Verdict {
-    let hits: u64 = r.emulated.iter().sum();
-    let other_policies = hits - r.emulated[p.policy as usize];
-    let mut ok = r.corrupt == 0
-        && r.calls == r.v2 + r.missed
-        && r.cb_livepatch == r.v2
-        && other_policies == 0
-        && (p.engine == Engine::Kernel || r.int3_hits == hits);
-    ok &= match p.policy {
-        Policy::New | Policy::Old => r.missed == 0,
-        Policy::Nop => r.missed == r.emulated[Policy::Nop as usize] && (hits == 0 || r.missed > 0),
-    };
-    if !ok {
-        Verdict::Fail
-    } else if r.stopped {
-        Verdict::Stopped
-    } else if hits == 0 {
-        Verdict::Inconclusive
-    } else {
-        Verdict::Pass
+/// `policy`'s hits in flips to a `to` site, folded onto the torture's targets.
+fn by_target(policy: Policy, to: Mode) -> [u64; 4] {
+    let mut out = [0; 4];
+    for (t, n) in traced::emulated_to(policy, to).into_iter().enumerate() {
+        let slot = match t {
+            t if t == policy::LIVEPATCH => verdict::T_LIVEPATCH,
+            policy::STUB_ITERATOR => verdict::T_ITERATOR,
+            policy::STUB_SKIP => verdict::T_SKIP,
+            _ => verdict::T_ELSEWHERE,
+        };
+        out[slot] += n;
     }
+    out
 }

@@ -149,18 +149,18 @@ core::arch::global_asm!(
     ".endr",
     "INT3CALL_TRAMPOLINE int3call_tramp_iterator, int3call_iterate",
     ".purgem INT3CALL_TRAMPOLINE",
-    // ---- emulation stubs: (policy p, target t) at int3call_emul_stubs + 16 * (p * {targets} + t)
-    ".p2align 4",
-    ".globl int3call_emul_stubs",
-    "int3call_emul_stubs:",
-    ".irp p, 0,1,2",
+    // ---- emulation stubs: (policy p, flip to mode k, target t) at
+    // int3call_emul_stubs + 16 * ((p * {modes} + k) * {targets} + t)
+    // A row: the stubs of one (policy, mode) for every target. (A macro, because LLVM's
+    // assembler does not substitute the middle one of three nested `.irp`s.)
+    ".macro INT3CALL_STUB_ROW p, k",
     ".irp t, 0,1,2,3,4,5,6,7,8,9",
     ".p2align 4",
     // Each stub is a function of its own: reached only by emulated calls, objtool would
     // otherwise call every one after the first unreachable.
-    ".type int3call_emul_p\\p\\()_t\\t, @function",
-    "int3call_emul_p\\p\\()_t\\t:",
-    "    lock inc qword ptr [rip + {emul_counts} + 8 * (\\p * {targets} + \\t)]",
+    ".type int3call_emul_p\\p\\()_k\\k\\()_t\\t, @function",
+    "int3call_emul_p\\p\\()_k\\k\\()_t\\t:",
+    "    lock inc qword ptr [rip + {emul_counts} + 8 * ((\\p * {modes} + \\k) * {targets} + \\t)]",
     ".if \\t < {ncb}",
     "    jmp int3call_tramp_custom\\t",
     ".elseif \\t == {ncb}",
@@ -168,9 +168,18 @@ core::arch::global_asm!(
     ".else",
     "    ret",
     ".endif",
-    ".size int3call_emul_p\\p\\()_t\\t, . - int3call_emul_p\\p\\()_t\\t",
+    ".size int3call_emul_p\\p\\()_k\\k\\()_t\\t, . - int3call_emul_p\\p\\()_k\\k\\()_t\\t",
+    ".endr",
+    ".endm",
+    ".p2align 4",
+    ".globl int3call_emul_stubs",
+    "int3call_emul_stubs:",
+    ".irp p, 0,1,2",
+    ".irp k, 0,1,2",
+    "INT3CALL_STUB_ROW \\p, \\k",
     ".endr",
     ".endr",
+    ".purgem INT3CALL_STUB_ROW",
     ".p2align 4",
     ".globl int3call_emul_stubs_end",
     "int3call_emul_stubs_end:",
@@ -201,6 +210,7 @@ core::arch::global_asm!(
     kernel_ds = const kernel::bindings::__KERNEL_DS,
     emul_counts = sym EMUL_COUNTS,
     targets = const policy::STUB_TARGETS,
+    modes = const policy::Mode::ALL.len(),
     ncb = const policy::CALLBACKS.len(),
 );
 
@@ -275,8 +285,14 @@ pub(crate) fn is_trampoline(addr: usize) -> bool {
 
 /// Hits that reached any stub of `policy`.
 pub(crate) fn emulated_by(policy: policy::Policy) -> u64 {
-    let base = policy as usize * policy::STUB_TARGETS;
-    EMUL_COUNTS[base..base + policy::STUB_TARGETS].iter().map(Counter::get).sum()
+    let base = policy as usize * policy::STUBS_PER_POLICY;
+    EMUL_COUNTS[base..base + policy::STUBS_PER_POLICY].iter().map(Counter::get).sum()
+}
+
+/// Hits that `policy` emulated in flips to a `to` site, by stub target.
+pub(crate) fn emulated_to(policy: policy::Policy, to: policy::Mode) -> [u64; policy::STUB_TARGETS] {
+    let base = policy as usize * policy::STUBS_PER_POLICY + to as usize * policy::STUB_TARGETS;
+    core::array::from_fn(|t| EMUL_COUNTS[base + t].get())
 }
 
 /// Address of the emulation stub with `index` (see `policy::stub_index`).

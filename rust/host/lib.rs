@@ -7,3 +7,7 @@ pub mod insn;
 pub mod command;
 #[path = "../policy.rs"]
 pub mod policy;
+#[path = "../busted.rs"]
+pub mod busted;
+#[path = "../verdict.rs"]
+pub mod verdict;

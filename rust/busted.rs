@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Known bugs the torture can be asked to inject (`busted=NAME`), as locktorture's
+//! `lock_busted` and rcutorture's `rcu_busted` do: proof that the verdict catches a broken
+//! mechanism. Off unless a torture command names one; active only for that run's flips,
+//! and named in its report. No kernel dependency: unit-tested on the host.
+
+use crate::policy::Engine;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Busted {
+    #[default]
+    None = 0,
+    /// A flip emulates the target the *other* policy picks (`new` acts as `old` and back).
+    SwapPolicy = 1,
+    /// The iterator skips the first registered callback when two or more are registered.
+    IterDrop = 2,
+    /// The live patch counts its hit but does not redirect, once in 64 calls.
+    LpFlaky = 3,
+    /// The module engine's handler sends a CPU in the window back to the site to trap again
+    /// (spins until the int3 is gone) instead of emulating the call.
+    Spin = 4,
+    /// The module engine writes the whole instruction at once: no int3, no syncs.
+    Torn = 5,
+    /// The module engine drops the sync after writing the tail.
+    NoSync = 6,
+}
+
+impl Busted {
+    pub(crate) const ALL: [Busted; 7] = [
+        Busted::None,
+        Busted::SwapPolicy,
+        Busted::IterDrop,
+        Busted::LpFlaky,
+        Busted::Spin,
+        Busted::Torn,
+        Busted::NoSync,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Busted::None => "none",
+            Busted::SwapPolicy => "swap_policy",
+            Busted::IterDrop => "iter_drop",
+            Busted::LpFlaky => "lp_flaky",
+            Busted::Spin => "spin",
+            Busted::Torn => "torn",
+            Busted::NoSync => "no_sync",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Busted> {
+        Busted::ALL.iter().copied().find(|b| b.name() == name)
+    }
+
+    /// The engine the bug lives in, when only one has it (the kernel's own flips and int3
+    /// handler are not ours to break).
+    pub(crate) fn needs(self) -> Option<Engine> {
+        match self {
+            Busted::Spin | Busted::Torn | Busted::NoSync => Some(Engine::Module),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for b in Busted::ALL {
+            assert_eq!(Busted::from_name(b.name()), Some(b));
+        }
+        assert_eq!(Busted::from_name("nope"), None);
+    }
+
+    #[test]
+    fn handler_and_protocol_bugs_need_the_module_engine() {
+        assert_eq!(Busted::Spin.needs(), Some(Engine::Module));
+        assert_eq!(Busted::Torn.needs(), Some(Engine::Module));
+        assert_eq!(Busted::SwapPolicy.needs(), None);
+    }
+}
