@@ -2,10 +2,12 @@
 # int3call: top-level entry points.
 #
 #   make            build int3call.ko (against the cached test kernel, built on first use)
-#   make check      host unit tests + KTAP selftests in a QEMU guest ("N passed, N failed")
+#   make check      host unit tests + KTAP selftests in a QEMU guest ("N passed, N failed, N skipped")
 #   make check-debug  the selftests on the debug kernel (lockdep, KASAN, hung-task, ...)
 #   make soak       100 unload-under-torture cycles (CYCLES=N)
 #   make demo       boot the guest and show the mechanism at work
+#   make verdicts   the torture's verdicts side by side: new/old signatures, every busted variant
+#   make mutants    judge the tests: make check on each mutation of scripts/mutants.list
 #   make bench      the benchmark (icount guest): table printed, results/bench.md and .svg
 #   make unit       host unit tests only
 #   make KDIR=/path/to/your/rust-enabled/tree LLVM=1
@@ -41,10 +43,16 @@ demo:
 bench:
 	scripts/bench.sh
 
+verdicts:
+	scripts/verdicts.sh
+
+mutants:
+	scripts/mutants.py
+
 unit:
 	cd rust/host && cargo test --offline
 
 kernel:
 	scripts/kernel.sh
 
-.PHONY: all modules clean check check-debug soak demo bench unit kernel
+.PHONY: all modules clean check check-debug soak demo bench verdicts mutants unit kernel

@@ -7,7 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 tree=$("$(dirname "$0")/kernel.sh")
 root=$(sysroot_dir)
-src=/src/int3call-$INT3CALL_FLAVOUR
+# INT3CALL_BUILD_TAG keeps a separate build (make mutants): kbuild judges by mtime, so a
+# mutated copy must never share objects with the real sources.
+src=/src/int3call-$INT3CALL_FLAVOUR${INT3CALL_BUILD_TAG:-}
 mods=selftests/int3call/test_modules
 mkdir -p "$root$src" "$INT3CALL_OUT"
 # tar keeps mtimes, so kbuild rebuilds only what changed.

@@ -4,7 +4,8 @@
 # `make check-debug` (INT3CALL_FLAVOUR=debug): the same selftests on the debug kernel, where
 # any lockdep, KASAN, atomic-sleep, RCU, hung-task or soft-lockup report fails the run, and
 # the console must show that lockdep and KASAN are active.
-# Closing line: "N passed, N failed". Exit status: non-zero on any failure.
+# Closing line: "N passed, N failed, N skipped". Exit status: non-zero on any failure; a
+# skipped guest test is one (guest-verdict.sh), so is an ignored host test.
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
 cd "$INT3CALL_TOP"
@@ -12,7 +13,7 @@ start=$(date +%s)
 
 "$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
 debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
-upass=0 ufail=0
+upass=0 ufail=0 uskip=0
 if [ $debug = 0 ]; then
 
 echo "== host unit tests (cargo test)"
@@ -20,25 +21,28 @@ unit_log=$(mktemp)
 (cd rust/host && cargo test --offline) >"$unit_log" 2>&1
 unit_rc=$?
 grep -E '^test .* \.\.\. ' "$unit_log" | sed 's/^/  /'
-read -r upass ufail < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$unit_log")
+read -r upass ufail uskip < <(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p + 0, f + 0, s + 0 }' "$unit_log")
 if [ $unit_rc -ne 0 ] && [ "$ufail" -eq 0 ]; then tail -20 "$unit_log"; ufail=1; fi
+if [ "$uskip" -gt 0 ]; then echo "  FAIL: $uskip host test(s) ignored"; ufail=$((ufail + 1)); fi
 rm -f "$unit_log"
 
 echo "== host unit tests of the bench report (python3 unittest)"
 py_log=$(mktemp)
-(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report) >"$py_log" 2>&1
+(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report test_guest_verdict) >"$py_log" 2>&1
 py_rc=$?
 grep -E ' \.\.\. ' "$py_log" | sed 's/^/  /'
 ppass=$(grep -c ' \.\.\. ok$' "$py_log")
 pfail=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$py_log")
+pskip=$(grep -cE ' \.\.\. skipped' "$py_log")
+if [ "$pskip" -gt 0 ]; then echo "  FAIL: $pskip python test(s) skipped"; pfail=$((pfail + 1)); fi
 if [ $py_rc -ne 0 ] && [ "$pfail" -eq 0 ]; then tail -20 "$py_log"; pfail=1; fi
 rm -f "$py_log"
-upass=$((upass + ppass)) ufail=$((ufail + pfail))
-echo "host: $upass passed, $ufail failed"
+upass=$((upass + ppass)) ufail=$((ufail + pfail)) uskip=$((uskip + pskip))
+echo "host: $upass passed, $ufail failed, $uskip skipped"
 fi
 
 echo "== build (sysroot, kernel, module, initramfs)"
-gpass=0 gfail=0
+gpass=0 gfail=0 gskip=0
 if ! "$INT3CALL_TOP/scripts/build-module.sh" >/dev/null || ! "$INT3CALL_TOP/scripts/initramfs.sh" >/dev/null; then
 	echo "  FAIL: build"
 	gfail=1 built=0
@@ -49,7 +53,9 @@ else
 	"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
 	verdict=$("$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
-	read -r gpass gfail < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	read -r gpass gfail gskip < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	# A verdict line that did not parse is a failure, never a silent pass.
+	[ -n "$gpass" ] || { echo "  FAIL: no verdict line from guest-verdict.sh"; gpass=0 gfail=1 gskip=0; }
 	if [ $debug = 1 ]; then
 		# A debug kernel that is not one would pass everything: its detectors must be on.
 		for want in "Lock dependency validator" "KernelAddressSanitizer initialized"; do
@@ -82,5 +88,5 @@ fi
 gpass=$((gpass + bpass)) gfail=$((gfail + bfail))
 
 echo "== wall time $(( $(date +%s) - start )) s"
-echo "$((upass + gpass)) passed, $((ufail + gfail)) failed"
+echo "$((upass + gpass)) passed, $((ufail + gfail)) failed, $((uskip + gskip)) skipped"
 [ $((ufail + gfail)) -eq 0 ]

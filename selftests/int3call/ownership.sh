@@ -21,8 +21,8 @@ handler=$(grep '\[int3call\]$' /proc/kallsyms | awk '$3 ~ /on_die/ { print $3; e
 ktap_check "control: a kprobe on a callback (int3call_cb1) is accepted" probe int3call_cb1
 BLACKLIST=/sys/kernel/debug/kprobes/blacklist
 blacklisted() { grep -q "	$1 \\[int3call\\]\$" "$BLACKLIST"; }
-# int3call_emul_p0_t8: the stub a `new` hit on a flip to the iterator is sent to.
-for sym in int3call_traced int3call_tramp_iterator int3call_emul_p0_t8 "$handler"; do
+# int3call_emul_p0_k2_t8: the stub a `new` hit on a flip to the iterator is sent to.
+for sym in int3call_traced int3call_tramp_iterator int3call_emul_p0_k2_t8 "$handler"; do
 	short=$(echo "$sym" | cut -c1-48)
 	ktap_check "$short is on the kprobe blacklist" blacklisted "$sym"
 	ktap_check "a kprobe on $short is refused" no_probe "$sym"

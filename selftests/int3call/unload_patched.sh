@@ -1,22 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Unloading while the site is patched restores it (on both engines), the log stays clean,
-# and a reload starts from a NOP site with no callbacks.
+# Unloading while the site is patched restores it, on both engines, before the text goes
+# away: the module reads its site back after restoring it and logs the bytes, which must be
+# the original NOP. (A reload brings fresh text, so checking after a reload proves nothing.)
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 9
+ktap_plan 7
+NOP5="0f 1f 44 00 00"
 for engine in kernel module; do
 	load_mod || die "insmod failed"
 	dbg_write engine $engine
 	dbg_write callbacks +livepatch && dbg_write callbacks +counter
 	ktap_check "$engine: site is patched (iterator) before unload" site_is iterator
+	seen=$(dmesg | wc -l)
 	ktap_check "$engine: rmmod with the site patched succeeds" unload_mod
-	load_mod || die "reload failed"
-	ktap_check "$engine: after reload the site is the original NOP" \
-		test "$(dbg_get mode state) $(dbg_get mode site)" = "nop 0f 1f 44 00 00"
-	ktap_check "$engine: after reload no callback is registered, calls run v1" \
-		sh -c ". ./lib.sh; test -z \"\$(cat $DBG/callbacks)\" && calls_give 20 20 0"
-	unload_mod
+	restored=$(dmesg | tail -n +$((seen + 1)) | sed -n 's/.*unload: site restored to //p')
+	ktap_check "$engine: the unload logged the site restored to the NOP (logged: ${restored:-nothing})" \
+		test "$restored" = "$NOP5"
 done
 ktap_check_no_splat
 ktap_finish

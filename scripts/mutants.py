@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""`make mutants`: judge the tests. Applies each mutation of scripts/mutants.list, one at a
+time, to a temporary copy of the sources, runs `make check` there, and prints which
+mutations the tests killed and which survived. Not part of `make check` (about 80 s per
+mutation on a warm cache). Usage: scripts/mutants.py [NAME...]"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def mutations():
+    with open(os.path.join(TOP, "scripts", "mutants.list")) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, path, old, new = line.split("\t", 3)
+            yield name, path, old.replace("\\n", "\n"), new.replace("\\n", "\n")
+
+
+def copy_tree(dest):
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=TOP, capture_output=True, check=True).stdout
+    for rel in filter(None, files.decode().split("\0")):
+        src = os.path.join(TOP, rel)
+        if not os.path.exists(src):
+            continue
+        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+        shutil.copy2(src, os.path.join(dest, rel))
+    # Newer than any object of an earlier mutant: kbuild rebuilds everything.
+    now = time.time()
+    for root, _, names in os.walk(dest):
+        for n in names:
+            os.utime(os.path.join(root, n), (now, now))
+
+
+def check(tree):
+    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="600")
+    try:
+        p = subprocess.run(["scripts/check.sh"], cwd=tree, env=env, capture_output=True, text=True, timeout=1500)
+        out, rc = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), 124
+    closing = [l for l in out.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
+    fails = [l.strip() for l in out.splitlines() if re.match(r"^\s*(not ok|FAIL|test .* FAILED|.*\.\.\. (FAIL|ERROR)$)", l)]
+    return rc, (closing[-1] if closing else "no closing line"), fails
+
+
+def run_one(name, path, old, new):
+    with tempfile.TemporaryDirectory(prefix="int3call-mutant-") as tree:
+        copy_tree(tree)
+        if name:
+            target = os.path.join(tree, path)
+            text = open(target).read()
+            if text.count(old) != 1:
+                return "STALE", f"the text to mutate occurs {text.count(old)} times in {path}", []
+            with open(target, "w") as f:
+                f.write(text.replace(old, new))
+        rc, closing, fails = check(tree)
+        return ("KILLED" if rc != 0 else "SURVIVED"), closing, fails
+
+
+def main():
+    wanted = set(sys.argv[1:])
+    todo = [m for m in mutations() if not wanted or m[0] in wanted]
+    verdict, closing, fails = run_one(None, None, None, None)
+    print(f"baseline (no mutation): {'pass' if verdict == 'SURVIVED' else 'FAIL'}: {closing}", flush=True)
+    if verdict != "SURVIVED":
+        print("\n".join("  " + f for f in fails[:10]))
+        print("the unmutated sources fail make check: fix that first")
+        return 1
+    counts = {"KILLED": 0, "SURVIVED": 0, "STALE": 0}
+    for name, path, old, new in todo:
+        start = time.time()
+        verdict, closing, fails = run_one(name, path, old, new)
+        counts[verdict] += 1
+        print(f"{verdict:8} {name} ({path}; {closing}; {time.time() - start:.0f} s)", flush=True)
+        for f in fails[:3]:
+            print(f"           {f[:150]}")
+    print(f"mutants: {counts['KILLED']} killed, {counts['SURVIVED']} survived, {counts['STALE']} stale")
+    return 0 if counts["SURVIVED"] == 0 and counts["STALE"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Host tests of guest-verdict.sh: the harness must count honestly. Each case feeds it a
+guest's KTAP output and console, and names the harness bug that would let it pass."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest-verdict.sh")
+
+GOOD_TEST = """# selftests: int3call: a.sh
+    KTAP version 1
+    1..2
+    ok 1 first
+    ok 2 second
+ok {n} selftests: int3call: a.sh
+"""
+
+
+def run(body, plan=1, sentinel="INT3CALL-GUEST-DONE rc=0", console="", qemu_rc=0):
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "t.out"), "w") as f:
+            f.write(f"TAP version 13\n1..{plan}\n{body}{sentinel}\n")
+        with open(os.path.join(d, "t.console"), "w") as f:
+            f.write(console)
+        p = subprocess.run(["bash", SCRIPT, "t", str(qemu_rc), d], capture_output=True, text=True)
+        return p.returncode, p.stdout.strip().splitlines()[-1]
+
+
+class GuestVerdict(unittest.TestCase):
+    def test_a_clean_run_passes(self):
+        self.assertEqual(run(GOOD_TEST.format(n=1)), (0, "guest: 2 passed, 0 failed, 0 skipped"))
+
+    def test_a_skipped_test_fails(self):
+        # Bug caught: counting "ok ... # SKIP" as a pass (the module missing from the guest).
+        body = "    KTAP version 1\n    1..0 # SKIP module /int3call.ko not found\nok 1 selftests: int3call: a.sh # SKIP\n"
+        rc, last = run(body)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(last, "guest: 0 passed, 2 failed, 1 skipped")
+
+    def test_a_skipped_point_fails(self):
+        body = "    KTAP version 1\n    1..2\n    ok 1 first\n    ok 2 second # SKIP no foo\nok 1 selftests: int3call: a.sh\n"
+        rc, last = run(body)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("1 skipped", last)
+
+    def test_fewer_points_than_planned_fails(self):
+        # Bug caught: a test that died half way, with every printed point ok.
+        body = "    KTAP version 1\n    1..3\n    ok 1 first\nok 1 selftests: int3call: a.sh\n"
+        self.assertNotEqual(run(body)[0], 0)
+
+    def test_no_plan_fails(self):
+        body = "    ok 1 first\nok 1 selftests: int3call: a.sh\n"
+        self.assertNotEqual(run(body)[0], 0)
+
+    def test_a_missing_test_fails(self):
+        # Bug caught: the runner planned two tests and one never reported.
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), plan=2)[0], 0)
+
+    def test_a_failed_point_fails(self):
+        body = GOOD_TEST.format(n=1).replace("    ok 2", "    not ok 2").replace("ok 1 selftests", "not ok 1 selftests")
+        rc, last = run(body)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(last, "guest: 1 passed, 1 failed, 0 skipped")
+
+    def test_a_failed_test_without_a_failed_point_fails(self):
+        # A timeout or crash after the last point: the runner's "not ok" alone.
+        body = GOOD_TEST.format(n=1).replace("ok 1 selftests", "not ok 1 selftests")
+        self.assertNotEqual(run(body)[0], 0)
+
+    def test_no_sentinel_fails(self):
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), sentinel="")[0], 0)
+
+    def test_a_nonzero_runner_exit_fails(self):
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), sentinel="INT3CALL-GUEST-DONE rc=1")[0], 0)
+
+    def test_a_timeout_fails(self):
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), qemu_rc=124)[0], 0)
+
+    def test_a_splat_on_the_console_fails(self):
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), console="[ 1.0] WARNING: CPU: 0 PID: 1 at x\n")[0], 0)
+
+    def test_no_test_at_all_fails(self):
+        self.assertNotEqual(run("", plan=0)[0], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
