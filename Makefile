@@ -44,7 +44,7 @@ bench:
 	scripts/bench.sh
 
 verdicts:
-	scripts/verdicts.sh
+	scripts/demo.sh verdicts
 
 mutants:
 	scripts/mutants.py

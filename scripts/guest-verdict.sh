@@ -48,7 +48,8 @@ if [ "$skips" -gt 0 ]; then
 	problems+=("$skips skipped: every guest test must run here (module, debugfs and root are always there)")
 fi
 [ "$qemu_rc" = 124 ] && problems+=("guest timed out")
-if ! sentinel=$(grep -m1 '^INT3CALL-GUEST-DONE' "$out"); then
+# The serial port ends lines with CR LF.
+if ! sentinel=$(grep -m1 '^INT3CALL-GUEST-DONE' "$out" | tr -d '\r') || [ -z "$sentinel" ]; then
 	problems+=("guest never finished (no sentinel)")
 elif [ "$sentinel" != "INT3CALL-GUEST-DONE rc=0" ]; then
 	problems+=("the guest's runner exited non-zero ($sentinel)")

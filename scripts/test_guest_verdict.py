@@ -70,6 +70,9 @@ class GuestVerdict(unittest.TestCase):
     def test_no_sentinel_fails(self):
         self.assertNotEqual(run(GOOD_TEST.format(n=1), sentinel="")[0], 0)
 
+    def test_a_sentinel_with_a_serial_cr_passes(self):
+        self.assertEqual(run(GOOD_TEST.format(n=1), sentinel="INT3CALL-GUEST-DONE rc=0\r")[0], 0)
+
     def test_a_nonzero_runner_exit_fails(self):
         self.assertNotEqual(run(GOOD_TEST.format(n=1), sentinel="INT3CALL-GUEST-DONE rc=1")[0], 0)
 
