@@ -106,9 +106,14 @@ impl Callers {
                     i as core::ffi::c_uint,
                 )
             };
-            if kernel::error::from_err_ptr(task).is_err() {
-                pr_err!("torture: cannot start caller thread {}\n", i);
-                return Err(ENOMEM);
+            if let Err(e) = kernel::error::from_err_ptr(task) {
+                // A signal to the writer (SIGTERM becomes fatal) makes kthread creation
+                // fail with EINTR: that is an interruption, not an error.
+                if interrupted() {
+                    return Err(EINTR);
+                }
+                pr_err!("torture: cannot start caller thread {}: {:?}\n", i, e);
+                return Err(e);
             }
             // SAFETY: `task` is a new, not yet woken kthread; we hold a reference (dropped in
             // `Drop` after `kthread_stop`) so stopping it is safe even if it exits first.
@@ -154,7 +159,13 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     };
 
     let result = (|| -> Result {
-        let callers = Callers::start(threads)?;
+        let callers = match Callers::start(threads) {
+            Err(e) if e == EINTR => {
+                (report.stopped, report.interrupted) = (true, true);
+                return Ok(());
+            }
+            r => r?,
+        };
         // Flip only once every caller is calling (bounded: 10 s, or a signal).
         for _ in 0..10_000 {
             if CALLERS.iter().take(threads as usize).all(|c| c.calls.get() > 0) || interrupted() {
