@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make mutants`: judge the tests. Applies each mutation of scripts/mutants.list, one at a
 time, to a temporary copy of the sources, runs `make check` there, and prints which
-mutations the tests killed and which survived. Not part of `make check` (about 80 s per
+mutations the tests killed and which survived. Not part of `make check` (about 100 s per
 mutation on a warm cache). Usage: scripts/mutants.py [NAME...]"""
 import os
 import re
@@ -40,7 +40,7 @@ def copy_tree(dest):
 
 
 def check(tree):
-    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="600")
+    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="300")
     try:
         p = subprocess.run(["scripts/check.sh"], cwd=tree, env=env, capture_output=True, text=True, timeout=1500)
         out, rc = p.stdout + p.stderr, p.returncode
