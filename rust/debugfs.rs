@@ -168,7 +168,11 @@ fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     }
 }
 
-fn stats_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // How each non-exported kernel function is reached: never through a pointer.
+    for (name, addr) in ctl.syms.bound.iter() {
+        writeln!(f, "reach_{}: direct call via static call, bound to {:#x}", name.to_str().unwrap_or("?"), addr)?;
+    }
     for (key, counter) in stats::ALL.iter() {
         writeln!(f, "{key}: {}", counter.get())?;
     }

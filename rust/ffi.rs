@@ -3,12 +3,10 @@
 //!
 //! * `die_args`, `DIE_INT3`, `(un)register_die_notifier` and `struct kprobe` come from
 //!   `extra_bindings.h`, run through bindgen at build time (see `Kbuild`), never hand-copied.
-//! * The non-exported text-patching functions are resolved at load time (`symbols.rs`); their
-//!   C prototypes are written down here as function-pointer types.
+//! * The non-exported kernel functions are reached through our own static calls
+//!   (`kcall.rs`), whose prototypes are declared there.
 
 #![allow(dead_code)]
-
-use core::ffi::{c_char, c_ulong, c_void};
 
 #[allow(
     non_camel_case_types,
@@ -32,15 +30,3 @@ pub(crate) use generated::{
     die_args, die_val_DIE_INT3 as DIE_INT3, kprobe, register_die_notifier, register_kprobe,
     unregister_die_notifier, unregister_kprobe,
 };
-
-/// `unsigned long kallsyms_lookup_name(const char *name)`.
-pub(crate) type KallsymsLookupNameFn = unsafe extern "C" fn(name: *const c_char) -> c_ulong;
-
-/// `void *text_poke(void *addr, const void *opcode, size_t len)`; caller holds `text_mutex`.
-pub(crate) type TextPokeFn =
-    unsafe extern "C" fn(addr: *mut c_void, opcode: *const c_void, len: usize) -> *mut c_void;
-
-/// `void smp_text_poke_single(void *addr, const void *opcode, size_t len, const void *emulate)`,
-/// named `text_poke_bp` before Linux 6.16 with the same prototype; caller holds `text_mutex`.
-pub(crate) type SmpTextPokeSingleFn =
-    unsafe extern "C" fn(addr: *mut c_void, opcode: *const c_void, len: usize, emulate: *const c_void);

@@ -10,6 +10,8 @@ pub(crate) const NOP5: [u8; SITE_LEN] = [0x0f, 0x1f, 0x44, 0x00, 0x00];
 pub(crate) const INT3: u8 = 0xcc;
 /// Opcode of `call rel32`.
 pub(crate) const CALL_OPCODE: u8 = 0xe8;
+/// Opcode of `jmp rel32` (what a bound static-call trampoline starts with).
+pub(crate) const JMP_OPCODE: u8 = 0xe9;
 
 /// What a 5-byte site does when it runs, which is also what the int3 handler emulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,13 +22,23 @@ pub(crate) enum Insn {
     Call(usize),
 }
 
-/// Encodes `call target` placed at `site`, or `None` when `target` is out of rel32 reach.
-pub(crate) fn encode_call(site: usize, target: usize) -> Option<[u8; SITE_LEN]> {
+/// Encodes `opcode rel32` reaching `target` from `site`, or `None` when out of reach.
+fn encode_rel32(opcode: u8, site: usize, target: usize) -> Option<[u8; SITE_LEN]> {
     let next = site.checked_add(SITE_LEN)?;
     let rel = (target as i128) - (next as i128);
     let rel = i32::try_from(rel).ok()?;
     let r = rel.to_le_bytes();
-    Some([CALL_OPCODE, r[0], r[1], r[2], r[3]])
+    Some([opcode, r[0], r[1], r[2], r[3]])
+}
+
+/// Encodes `call target` placed at `site`, or `None` when `target` is out of rel32 reach.
+pub(crate) fn encode_call(site: usize, target: usize) -> Option<[u8; SITE_LEN]> {
+    encode_rel32(CALL_OPCODE, site, target)
+}
+
+/// Encodes `jmp target` placed at `site`, or `None` when `target` is out of rel32 reach.
+pub(crate) fn encode_jmp(site: usize, target: usize) -> Option<[u8; SITE_LEN]> {
+    encode_rel32(JMP_OPCODE, site, target)
 }
 
 /// Encodes `insn` at `site`.
@@ -55,6 +67,15 @@ mod tests {
     use super::*;
 
     const SITE: usize = 0xffff_ffff_c000_1000;
+
+    #[test]
+    fn jmp_is_a_call_with_the_jmp_opcode() {
+        let target = SITE + 0x1234;
+        let (c, j) = (encode_call(SITE, target).unwrap(), encode_jmp(SITE, target).unwrap());
+        assert_eq!(j[0], JMP_OPCODE);
+        assert_eq!(c[1..], j[1..]);
+        assert_eq!(encode_jmp(SITE, SITE + (1 << 40)), None);
+    }
 
     #[test]
     fn call_forward_and_backward_round_trip() {

@@ -4,6 +4,8 @@
 
 use kernel::prelude::*;
 
+#[macro_use]
+mod asm_conv;
 mod bench;
 mod busted;
 mod callbacks;
@@ -14,6 +16,7 @@ mod emulate;
 mod ffi;
 mod frame;
 mod insn;
+mod kcall;
 mod notifier;
 mod pinning_debugfs;
 mod policy;

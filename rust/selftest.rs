@@ -20,10 +20,11 @@ core::arch::global_asm!(
     "    sub rsp, 8",
     ".globl int3call_selftest_site",
     "int3call_selftest_site:",
+    annotate_noendbr!(),
     "    int3",
     "    .byte 0x0f, 0x1f, 0x40, 0x00",
     "    add rsp, 8",
-    "    ret",
+    asm_ret!(),
     ".size int3call_selftest_entry, . - int3call_selftest_entry",
     ".popsection",
 );

@@ -10,6 +10,7 @@ use crate::{
     busted::Busted,
     emulate::{self, CpuFrame},
     insn::{self, Insn},
+    kcall,
     policy::{self, Engine, Policy, SiteState},
     stats,
     symbols::KernelSyms,
@@ -82,10 +83,10 @@ fn sync_each_cpu() {
 }
 
 /// Writes `bytes` at `addr` in our own text.
-fn poke(guard: &TextMutexGuard<'_>, addr: usize, bytes: &[u8]) {
+fn poke(_guard: &TextMutexGuard<'_>, addr: usize, bytes: &[u8]) {
     // SAFETY: `addr..addr + bytes.len()` lies in the traced function's site, module text that
     // lives as long as the module; `text_mutex` is held (the guard proves it).
-    unsafe { (guard.0.text_poke)(addr as *mut c_void, bytes.as_ptr().cast(), bytes.len()) };
+    unsafe { kcall::text_poke(addr, bytes) };
 }
 
 /// The seed protocol, in Rust, with our die notifier emulating hits. `hold` runs after
@@ -236,9 +237,7 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             // SAFETY: the site is our own module text; `text_mutex` is held; both buffers are
             // 5 valid bytes (the kernel copies them before returning), and `emulate` is a
             // `call` the kernel's int3 handler can emulate, relative to `site`.
-            unsafe {
-                (syms.poke_single)(site as *mut c_void, new.as_ptr().cast(), new.len(), emulate.as_ptr().cast())
-            };
+            unsafe { kcall::smp_text_poke_single(site, &new, &emulate) };
             stats::FLIPS_KERNEL.inc();
         }
         Engine::Module if torture::busted(Busted::Torn) => poke(&guard, site, &new),

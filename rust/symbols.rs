@@ -1,30 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Resolves the kernel symbols int3call needs but the kernel does not export.
+//! Resolves the kernel symbols int3call needs but the kernel does not export, and binds our
+//! static calls to them (`kcall.rs`): every call into them is then a direct one.
 //!
 //! `kallsyms_lookup_name` itself is not exported either; its address comes from a kprobe
 //! placed on it (register, read `kp.addr`, unregister), then it looks up the rest.
 
-use crate::ffi;
+use crate::{ffi, kcall};
 use core::ffi::CStr;
 use kernel::{bindings, prelude::*};
 
-/// The first four bytes of a function entry when IBT is on; a kprobe then sits after them.
-const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
-
-/// Non-exported kernel entry points, resolved once at load.
+/// The non-exported kernel objects we use, resolved once at load.
 pub(crate) struct KernelSyms {
-    pub(crate) text_poke: ffi::TextPokeFn,
-    pub(crate) poke_single: ffi::SmpTextPokeSingleFn,
     pub(crate) text_mutex: *mut bindings::mutex,
+    /// Where each static call was bound (name, address), for `stats`.
+    pub(crate) bound: [(&'static CStr, usize); 3],
 }
 
-// SAFETY: the fields are addresses of kernel functions and of the global `text_mutex`; they
-// are valid for the kernel's lifetime and safe to use from any thread.
+// SAFETY: `text_mutex` is the kernel's global mutex, valid for the kernel's lifetime and
+// safe to use from any thread; the struct is never mutated after `resolve`.
 unsafe impl Send for KernelSyms {}
-// SAFETY: as above; the struct is never mutated after `resolve`.
+// SAFETY: as above.
 unsafe impl Sync for KernelSyms {}
 
-fn kallsyms_lookup_name() -> Result<ffi::KallsymsLookupNameFn> {
+/// The address a kprobe on `kallsyms_lookup_name` gives: its entry, or the instruction after
+/// its ENDBR on an IBT kernel, which is as good a target for a direct jump.
+fn kallsyms_lookup_name_addr() -> Result<usize> {
     let mut kp = ffi::kprobe {
         symbol_name: c"kallsyms_lookup_name".as_ptr(),
         ..Default::default()
@@ -36,32 +36,22 @@ fn kallsyms_lookup_name() -> Result<ffi::KallsymsLookupNameFn> {
         pr_err!("cannot place a kprobe on kallsyms_lookup_name: error {}\n", ret);
         return Err(Error::from_errno(ret));
     }
-    let mut addr = kp.addr.cast::<u8>();
+    let addr = kp.addr as usize;
     // SAFETY: `kp` was registered above and is unregistered exactly once.
     unsafe { ffi::unregister_kprobe(&mut kp) };
-    if addr.is_null() {
+    if addr == 0 {
         pr_err!("kprobe gave no address for kallsyms_lookup_name\n");
         return Err(ENOENT);
     }
-    // SAFETY: `addr` is inside kernel text, so the four bytes before it are mapped text too.
-    let before = unsafe { core::ptr::read(addr.wrapping_sub(4).cast::<[u8; 4]>()) };
-    if before == ENDBR64 {
-        addr = addr.wrapping_sub(4);
-    }
-    // SAFETY: `addr` is the entry of `kallsyms_lookup_name`, whose prototype is the type's.
-    Ok(unsafe { core::mem::transmute::<*mut u8, ffi::KallsymsLookupNameFn>(addr) })
+    Ok(addr)
 }
 
 /// Looks up the first of `names` that exists; `ENOENT` with a message naming all of them.
-fn lookup(
-    lookup_name: ffi::KallsymsLookupNameFn,
-    names: &[&'static CStr],
-) -> Result<(usize, &'static CStr)> {
+fn lookup(names: &[&'static CStr]) -> Result<(usize, &'static CStr)> {
     for name in names {
-        // SAFETY: `lookup_name` is `kallsyms_lookup_name` and `name` is NUL-terminated.
-        let addr = unsafe { lookup_name(name.as_ptr()) };
+        let addr = kcall::kallsyms_lookup_name(name);
         if addr != 0 {
-            return Ok((addr as usize, name));
+            return Ok((addr, name));
         }
     }
     pr_err!("kernel symbol not found: {:?} (is this an x86-64 kernel with KALLSYMS_ALL?)\n", names);
@@ -69,22 +59,33 @@ fn lookup(
 }
 
 impl KernelSyms {
-    /// Resolves every symbol, or fails with `-ENOENT` naming the one that is missing.
+    /// Resolves every symbol and binds every static call, or fails with `-ENOENT` naming the
+    /// symbol that is missing, or `-EFAULT` if a bound trampoline does not jump where asked.
     pub(crate) fn resolve() -> Result<Self> {
-        let lookup_name = kallsyms_lookup_name()?;
-        let (text_poke, _) = lookup(lookup_name, &[c"text_poke"])?;
-        let (poke_single, poke_single_name) =
-            lookup(lookup_name, &[c"smp_text_poke_single", c"text_poke_bp"])?;
-        let (text_mutex, _) = lookup(lookup_name, &[c"text_mutex"])?;
-        pr_info!("resolved text_poke, {:?}, text_mutex\n", poke_single_name);
+        let kallsyms = kallsyms_lookup_name_addr()?;
+        // SAFETY: the kprobe gave `kallsyms_lookup_name`'s entry (after any ENDBR); no
+        // `text_mutex` is held at load.
+        unsafe { kcall::bind(kcall::Target::KallsymsLookupName, kallsyms) };
+        kcall::check(kcall::Target::KallsymsLookupName, kallsyms)?;
+        let (text_poke, _) = lookup(&[c"text_poke"])?;
+        let (poke_single, poke_single_name) = lookup(&[c"smp_text_poke_single", c"text_poke_bp"])?;
+        let (text_mutex, _) = lookup(&[c"text_mutex"])?;
+        // SAFETY: kallsyms gave the entries of `text_poke` and of `smp_text_poke_single` (or
+        // `text_poke_bp`, the same prototype before 6.16); no `text_mutex` is held.
+        unsafe {
+            kcall::bind(kcall::Target::TextPoke, text_poke);
+            kcall::bind(kcall::Target::SmpTextPokeSingle, poke_single);
+        }
+        kcall::check(kcall::Target::TextPoke, text_poke)?;
+        kcall::check(kcall::Target::SmpTextPokeSingle, poke_single)?;
+        pr_info!("bound static calls to kallsyms_lookup_name, text_poke, {:?}\n", poke_single_name);
         Ok(Self {
-            // SAFETY: kallsyms gave the entry of `text_poke`, whose prototype is the type's.
-            text_poke: unsafe { core::mem::transmute::<usize, ffi::TextPokeFn>(text_poke) },
-            // SAFETY: the entry of `smp_text_poke_single` (or `text_poke_bp`, same prototype).
-            poke_single: unsafe {
-                core::mem::transmute::<usize, ffi::SmpTextPokeSingleFn>(poke_single)
-            },
             text_mutex: text_mutex as *mut bindings::mutex,
+            bound: [
+                (c"kallsyms_lookup_name", kallsyms),
+                (c"text_poke", text_poke),
+                (poke_single_name, poke_single),
+            ],
         })
     }
 }
