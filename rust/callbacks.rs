@@ -8,7 +8,7 @@
 //! whether it is wanted. Writers change the mask under the control mutex, and order it
 //! against flips (set before a flip that needs it, clear after a flip that drops it).
 
-use crate::{busted::Busted, policy, stats::Counter, torture, traced};
+use crate::{busted::Busted, policy, stats::Counter, torture, traced, unwind};
 use kernel::{
     bindings,
     sync::atomic::{Acquire, Atomic, Release},
@@ -50,7 +50,7 @@ pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
     unsafe { (*regs).ip = traced::v2_body() as _ };
 }
 
-/// The per-CPU call counter.
+/// The per-CPU call counter; it also takes the stack trace `unwind` asks for.
 ///
 /// # Safety
 ///
@@ -62,6 +62,7 @@ pub(crate) unsafe extern "C" fn int3call_cb1(_regs: *mut bindings::pt_regs) {
     // preemption only moves the count to another slot.
     let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
     PER_CPU[cpu % PER_CPU_SLOTS].inc();
+    unwind::capture_if_armed();
 }
 
 macro_rules! probe {

@@ -12,9 +12,9 @@ use crate::{
     site::{self, Flip},
     stats,
     symbols::KernelSyms,
-    torture, traced,
+    torture, traced, unwind,
 };
-use kernel::{new_mutex, prelude::*, sync::Mutex, time::Delta};
+use kernel::{bindings, new_mutex, prelude::*, sync::Mutex, time::Delta};
 
 /// Everything a writer may change.
 pub(crate) struct State {
@@ -42,6 +42,7 @@ pub(crate) enum Busy {
     Torture,
     Call,
     Bench,
+    Unwind,
 }
 
 impl Busy {
@@ -50,6 +51,7 @@ impl Busy {
             Busy::Torture => "torture",
             Busy::Call => "call",
             Busy::Bench => "bench",
+            Busy::Unwind => "unwind",
         }
     }
 }
@@ -325,3 +327,49 @@ pub(crate) struct CallReport {
     /// A signal ended the write before `n` calls.
     pub(crate) interrupted: bool,
 }
+
+/// Calls the traced function once with the counter callback asked to capture its stack, then
+/// logs the trace (`unwind: #i symbol+off/size [module]`) and whether it was reliable.
+/// `EINVAL` unless the site calls the counter; `EIO` if no trace came back, or an unreliable
+/// one: the unwinder could not get through our asm.
+pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
+    let _claim = ctl.claim("unwind", Busy::Unwind)?;
+    let site_state = ctl.state.lock().site;
+    let runs_counter = match site_state {
+        SiteState::Nop => false,
+        SiteState::Custom(cb) => cb == policy::COUNTER,
+        SiteState::Iterator => callbacks::registered() & (1 << policy::COUNTER) != 0,
+    };
+    if !runs_counter {
+        pr_warn!("unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
+            site_state.mode().name());
+        return Err(EINVAL);
+    }
+    unwind::arm();
+    traced::call_traced(0);
+    let Some(trace) = unwind::take() else {
+        pr_err!("unwind: the counter callback took no stack trace\n");
+        return Err(EIO);
+    };
+    let mut sym = KVec::<u8>::from_elem(0u8, SYMBOL_LEN, GFP_KERNEL)?;
+    for (i, &addr) in trace.frames[..trace.kept].iter().enumerate() {
+        // SAFETY: `sym` has room for `SYMBOL_LEN` bytes, more than `KSYM_SYMBOL_LEN`, the
+        // most `sprint_symbol` writes (NUL included).
+        unsafe { bindings::sprint_symbol(sym.as_mut_ptr().cast(), addr as _) };
+        let name = CStr::from_bytes_until_nul(&sym).map(|s| s.to_str().unwrap_or("?")).unwrap_or("?");
+        pr_info!("unwind: #{} {}\n", i, name);
+    }
+    pr_info!(
+        "unwind: {} frames walked, reliable: {}\n",
+        trace.walked, if trace.reliable { "yes" } else { "no" }
+    );
+    if !trace.reliable {
+        pr_err!("unwind: the stack trace from the callback is not reliable\n");
+        return Err(EIO);
+    }
+    Ok(trace)
+}
+
+/// Room for one `sprint_symbol` result: `KSYM_SYMBOL_LEN` is a C expression bindgen cannot
+/// evaluate; it is under 700 bytes on x86-64 (a 512-byte name, a module name, a build ID).
+const SYMBOL_LEN: usize = 1024;

@@ -8,7 +8,7 @@ use crate::{
     control::{self, Control},
     insn,
     policy::{self, Policy, SiteState},
-    selftest, site, stats, torture, traced, verdict,
+    selftest, site, stats, torture, traced, unwind, verdict,
 };
 use core::fmt;
 use crate::pinning_debugfs::Spec;
@@ -168,6 +168,25 @@ fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     }
 }
 
+fn unwind_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match unwind::last() {
+        None => writeln!(f, "reliable: none"),
+        Some(t) => {
+            writeln!(f, "reliable: {}", if t.reliable { "yes" } else { "no" })?;
+            writeln!(f, "frames: {}", t.walked)
+        }
+    }
+}
+
+fn unwind_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word("unwind", reader, &mut buf)?;
+    // The same single word as `selftest`: run.
+    match parse("unwind", word, &command::SELFTEST_CMDS)? {
+        SelftestCmd::Run => control::unwind(ctl).map(|_| ()),
+    }
+}
+
 fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     // How each non-exported kernel function is reached: never through a pointer.
     for (name, addr) in ctl.syms.bound.iter() {
@@ -315,7 +334,7 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 }
 
 /// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `pinning_debugfs.rs`).
-pub(crate) static FILES: [Spec<Control>; 9] = [
+pub(crate) static FILES: [Spec<Control>; 10] = [
     Spec { name: c"mode", show: mode_show, write: mode_write },
     Spec { name: c"engine", show: engine_show, write: engine_write },
     Spec { name: c"emulate", show: emulate_show, write: emulate_write },
@@ -325,4 +344,5 @@ pub(crate) static FILES: [Spec<Control>; 9] = [
     Spec { name: c"stats", show: stats_show, write: stats_write },
     Spec { name: c"selftest", show: selftest_show, write: selftest_write },
     Spec { name: c"bench", show: bench_show, write: bench_write },
+    Spec { name: c"unwind", show: unwind_show, write: unwind_write },
 ];

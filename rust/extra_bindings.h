@@ -5,3 +5,4 @@
  */
 #include <linux/kdebug.h>
 #include <linux/kprobes.h>
+#include <asm/unwind.h>

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Every binding to the kernel that `kernel::bindings` lacks, in one place.
 //!
-//! * `die_args`, `DIE_INT3`, `(un)register_die_notifier` and `struct kprobe` come from
-//!   `extra_bindings.h`, run through bindgen at build time (see `Kbuild`), never hand-copied.
+//! * `die_args`, `DIE_INT3`, `(un)register_die_notifier`, `struct kprobe` and the unwinder's
+//!   `struct unwind_state` and functions come from `extra_bindings.h`, run through bindgen at
+//!   build time (see `Kbuild`), never hand-copied.
 //! * The non-exported kernel functions are reached through our own static calls
 //!   (`kcall.rs`), whose prototypes are declared there.
 
@@ -13,6 +14,9 @@
     non_upper_case_globals,
     non_snake_case,
     dead_code,
+    // `struct unwind_state` points to `task_struct`, some of whose members are empty structs
+    // in this configuration; only pointers to them cross the boundary.
+    improper_ctypes,
     unused_imports,
     clippy::all,
     unreachable_pub,
@@ -27,6 +31,7 @@ mod generated {
 }
 
 pub(crate) use generated::{
-    die_args, die_val_DIE_INT3 as DIE_INT3, kprobe, register_die_notifier, register_kprobe,
-    unregister_die_notifier, unregister_kprobe,
+    __unwind_start, die_args, die_val_DIE_INT3 as DIE_INT3, kprobe, register_die_notifier,
+    register_kprobe, stack_type_STACK_TYPE_UNKNOWN as STACK_TYPE_UNKNOWN, unregister_die_notifier,
+    unregister_kprobe, unwind_get_return_address, unwind_next_frame, unwind_state,
 };

@@ -26,6 +26,7 @@ mod stats;
 mod symbols;
 mod torture;
 mod traced;
+mod unwind;
 mod verdict;
 
 module! {

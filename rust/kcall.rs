@@ -70,9 +70,11 @@ extern "C" {
         len: usize,
         emulate: *const c_void,
     );
-    static mut __SCK__int3call_kallsyms_lookup_name: bindings::static_call_key;
-    static mut __SCK__int3call_text_poke: bindings::static_call_key;
-    static mut __SCK__int3call_smp_text_poke_single: bindings::static_call_key;
+    // `struct static_call_key`, defined by the asm above; opaque here, since Rust only takes
+    // their addresses (the bindings' type reaches empty structs, which `extern` blocks lint).
+    static mut __SCK__int3call_kallsyms_lookup_name: [usize; 2];
+    static mut __SCK__int3call_text_poke: [usize; 2];
+    static mut __SCK__int3call_smp_text_poke_single: [usize; 2];
 }
 
 /// Where a static call goes before it is bound: never, since every caller binds first; if
@@ -111,10 +113,10 @@ pub(crate) enum Target {
 /// `target` names, whose C prototype is the one declared above; it lives as long as the
 /// kernel. The caller must not hold `text_mutex` (`__static_call_update` takes it).
 pub(crate) unsafe fn bind(target: Target, addr: usize) {
-    let key = match target {
-        Target::KallsymsLookupName => &raw mut __SCK__int3call_kallsyms_lookup_name,
-        Target::TextPoke => &raw mut __SCK__int3call_text_poke,
-        Target::SmpTextPokeSingle => &raw mut __SCK__int3call_smp_text_poke_single,
+    let key: *mut bindings::static_call_key = match target {
+        Target::KallsymsLookupName => (&raw mut __SCK__int3call_kallsyms_lookup_name).cast(),
+        Target::TextPoke => (&raw mut __SCK__int3call_text_poke).cast(),
+        Target::SmpTextPokeSingle => (&raw mut __SCK__int3call_smp_text_poke_single).cast(),
     };
     let tramp = trampoline(target) as *mut c_void;
     // SAFETY: `key` and `tramp` are a matching static-call key and trampoline of this

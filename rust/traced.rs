@@ -185,8 +185,15 @@ core::arch::global_asm!(
     ".endr",
     ".purgem INT3CALL_STUB_ROW",
     ".p2align 4",
-    ".globl int3call_emul_stubs_end",
     "int3call_emul_stubs_end:",
+    ".popsection",
+    // Their span, for `check_layout`: a constant the assembler works out. (Taking the end
+    // label's address from Rust would point objtool at whatever function comes next.)
+    ".pushsection .rodata, \"a\"",
+    ".balign 8",
+    ".globl int3call_emul_stubs_len",
+    "int3call_emul_stubs_len:",
+    "    .quad int3call_emul_stubs_end - int3call_emul_stubs",
     ".popsection",
     v1 = const V1_TAG,
     v2 = const V2_TAG,
@@ -247,7 +254,7 @@ extern "C" {
     fn int3call_tramp_custom7();
     fn int3call_tramp_iterator();
     fn int3call_emul_stubs();
-    fn int3call_emul_stubs_end();
+    static int3call_emul_stubs_len: u64;
 }
 
 /// Address of the patch site (the traced function's first byte).
@@ -329,7 +336,8 @@ pub(crate) fn loop_traced(n: u64) -> u64 {
 /// Checks what the assembler cannot check for us (jump sizes are relaxed late): every stub
 /// fits its 16-byte slot, so `stub()` addresses the right one.
 pub(crate) fn check_layout() -> kernel::error::Result {
-    let len = int3call_emul_stubs_end as usize - int3call_emul_stubs as usize;
+    // SAFETY: a constant in .rodata, written by the assembler, never changed.
+    let len = unsafe { int3call_emul_stubs_len } as usize;
     if len != 16 * policy::STUBS {
         kernel::pr_err!("emulation stubs span {} bytes, expected {}\n", len, 16 * policy::STUBS);
         return Err(kernel::error::code::EINVAL);

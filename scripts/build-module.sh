@@ -10,12 +10,26 @@ root=$(sysroot_dir)
 # INT3CALL_BUILD_TAG keeps a separate build (make mutants): kbuild judges by mtime, so a
 # mutated copy must never share objects with the real sources.
 src=/src/int3call-$INT3CALL_FLAVOUR${INT3CALL_BUILD_TAG:-}
+[ "$INT3CALL_SERIES" = "$INT3CALL_SERIES_DEFAULT" ] || src=$src-$INT3CALL_SERIES
 mods=selftests/int3call/test_modules
 mkdir -p "$root$src" "$INT3CALL_OUT"
 # tar keeps mtimes, so kbuild rebuilds only what changed.
 tar -C "$INT3CALL_TOP" -cf - Kbuild rust/*.rs rust/*.h $mods/Makefile $mods/*.c | tar -C "$root$src" -xpf -
-in_sysroot "$root" make -s -C "$(kernel_rel)" M="$src" LLVM=1 modules >&2
-in_sysroot "$root" make -s -C "$(kernel_rel)" M="$src/$mods" LLVM=1 modules >&2
+# objtool judges the code against the kernel's conventions (ORC, IBT, return thunks): any word
+# from it is a defect. On one, drop the objects, so that the next build runs objtool again
+# instead of passing on a cached object.
+build() { # build DIR (inside the sysroot)
+	local log=$root$1.build.log
+	in_sysroot "$root" make -s -C "$(kernel_rel)" M="$1" LLVM=1 modules >"$log" 2>&1 ||
+		{ cat "$log" >&2; die "build of $1 failed"; }
+	cat "$log" >&2
+	if grep -q 'objtool' "$log"; then
+		find "$root$1" -name '*.o' -delete; rm -f "$root$1"/*.ko
+		die "objtool: $(grep -c objtool "$log") warning(s) building $1 (above); it must build clean"
+	fi
+}
+build "$src"
+build "$src/$mods"
 cp "$root$src/int3call.ko" "$root$src/$mods/int3call_foreign.ko" "$root$src/$mods/int3call_probe.ko" "$INT3CALL_OUT/"
 # A user-mode int3 for ownership.sh (static: the guest has no libc).
 cp "$INT3CALL_TOP/selftests/int3call/int3_user.c" "$root$src/"

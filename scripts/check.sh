@@ -70,6 +70,18 @@ else
 	fi
 fi
 
+kpass=0 kfail=0
+if [ "$built" = 1 ] && [ $debug = 0 ]; then
+	echo "== hardening: the console of the selftest guest, then kCFI caught in a guest of its own"
+	grep -E 'CFI: |Spectre V2 :|RETBleed:|Speculative Return Stack Overflow:|ITS:' "$INT3CALL_OUT/check.console" |
+		sed 's/^\[[^]]*\] /  console: /' | tr -d '\r'
+	kcfi=$("$INT3CALL_TOP/scripts/kcfi-check.sh")
+	echo "$kcfi" | grep -v '^kcfi: '
+	read -r kpass kfail < <(echo "$kcfi" | sed -n 's/^kcfi: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	[ -n "$kpass" ] || { echo "  FAIL: no verdict from kcfi-check.sh"; kpass=0 kfail=1; }
+fi
+gpass=$((gpass + kpass)) gfail=$((gfail + kfail))
+
 bpass=0 bfail=0
 if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	echo "== bench smoke: the whole make bench pipeline with tiny counts (icount guest; no time is judged)"

@@ -31,7 +31,7 @@ missing=$(kernel_fragments | xargs grep -hE '^CONFIG_[A-Z0-9_]+=([ym]|[0-9]+)$' 
 	grep -qx "$l" "$tree/.config" || echo "$l"; done)
 [ -z "$missing" ] || die "options dropped by olddefconfig: $missing"
 # The hardening must really be on (and MODVERSIONS off): anything else tests another kernel.
-for on in X86_KERNEL_IBT CFI MITIGATION_RETHUNK MITIGATION_RETPOLINE MITIGATION_SLS; do
+for on in X86_KERNEL_IBT CFI MITIGATION_RETHUNK MITIGATION_RETPOLINE MITIGATION_SLS UNWINDER_ORC; do
 	grep -q "^CONFIG_$on=y" "$tree/.config" || die "CONFIG_$on must be on: the test kernel is a hardened one"
 done
 ! grep -q "^CONFIG_MODVERSIONS=y" "$tree/.config" || die "CONFIG_MODVERSIONS must be off"

@@ -4,8 +4,24 @@
 set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 "$(dirname "$0")/host-deps.sh"
+[ "$(printf '%s\n' "$INT3CALL_SERIES_MIN" "$INT3CALL_SERIES" | sort -V | head -n1)" = "$INT3CALL_SERIES_MIN" ] ||
+	die "Linux $INT3CALL_SERIES is too old: int3call needs the kernel crate of Linux $INT3CALL_SERIES_MIN or newer (tested: $INT3CALL_SERIES_TESTED)"
 root=$(sysroot_dir)
+# Another series' source goes into the same sysroot (same toolchain), once.
+add_series() {
+	[ ! -f "$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz" ] || return 0
+	log "apt-get install linux-source-$INT3CALL_SERIES (from $INT3CALL_SUITE-backports)"
+	in_sysroot "$1" apt-get update -qq
+	if ! in_sysroot "$1" apt-get install -y -qq --no-install-recommends -t "$INT3CALL_SUITE-backports" \
+		"linux-source-$INT3CALL_SERIES" >/dev/null; then
+		die "linux-source-$INT3CALL_SERIES is not in $INT3CALL_SUITE-backports: pick a series the archive has (apt-cache search linux-source in the sysroot)"
+	fi
+	in_sysroot "$1" apt-get clean
+	in_sysroot "$1" dpkg-query -W -f '${Package} ${Version}\n' rustc rust-src bindgen clang lld 'linux-source-*' \
+		>"$1/.int3call-versions"
+}
 if [ -f "$root/.int3call-ready" ]; then
+	add_series "$root"
 	echo "$root"; exit 0
 fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root (or bring your own tree: make KDIR=/path LLVM=1)"
@@ -20,17 +36,11 @@ deb $mirror $INT3CALL_SUITE main
 deb $mirror $INT3CALL_SUITE-updates main
 deb $mirror $INT3CALL_SUITE-backports main
 SRC
-log "apt-get install the toolchain and linux-source-$INT3CALL_SERIES"
+log "apt-get install the toolchain"
 in_sysroot "$tmp" apt-get update -qq
 # shellcheck disable=SC2086
 in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_PKGS >/dev/null
-if ! in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends -t "$INT3CALL_SUITE-backports" \
-	"linux-source-$INT3CALL_SERIES" >/dev/null; then
-	die "linux-source-$INT3CALL_SERIES is not in $INT3CALL_SUITE-backports any more: set INT3CALL_SERIES in scripts/settings.sh to a series the archive has (apt-cache search linux-source in the sysroot)"
-fi
-in_sysroot "$tmp" apt-get clean
-in_sysroot "$tmp" dpkg-query -W -f '${Package} ${Version}\n' rustc rust-src bindgen clang lld "linux-source-$INT3CALL_SERIES" \
-	>"$tmp/.int3call-versions"
+add_series "$tmp"
 touch "$tmp/.int3call-ready"
 mv "$tmp" "$root"
 log "sysroot ready: $root"

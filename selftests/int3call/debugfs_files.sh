@@ -4,8 +4,8 @@
 # warning while leaving the state as it was.
 . "$(dirname "$0")/lib.sh"
 setup
-FILES="mode engine emulate callbacks call torture stats selftest bench"
-ktap_plan 16
+FILES="mode engine emulate callbacks call torture stats selftest bench unwind"
+ktap_plan 17
 load_mod || die "insmod failed"
 ktap_check "debugfs directory exists" test -d "$DBG"
 for f in $FILES; do

@@ -10,6 +10,10 @@
  *
  * It pins int3call while loaded, so that int3call's text cannot go away under its int3, and
  * puts the NOP's first byte back on unload. Never loaded outside the selftests.
+ *
+ * It calls three non-exported kernel functions. On a kCFI or IBT kernel it must not call
+ * them through a pointer (kCFI traps on the type hash, IBT on a sealed ENDBR), so each gets a
+ * static call, bound to the looked-up address with static_call_update(): direct jumps only.
  */
 #include <linux/kdebug.h>
 #include <linux/kprobes.h>
@@ -17,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/smp.h>
+#include <linux/static_call.h>
 #include <asm/sync_core.h>
 #include <asm/text-patching.h>
 
@@ -27,8 +32,15 @@ MODULE_PARM_DESC(hits, "int3 hits at int3call's site that this module handled");
 static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 static u8 *site;
 static struct module *owner;
-static void *(*poke)(void *addr, const void *opcode, size_t len);
 static struct mutex *poke_mutex;
+
+/* Where each static call goes until it is bound: nowhere. */
+static unsigned long unbound_lookup_name(const char *name) { return 0; }
+static void *unbound_poke(void *addr, const void *opcode, size_t len) { return addr; }
+static struct module *unbound_module_address(unsigned long addr) { return NULL; }
+DEFINE_STATIC_CALL(foreign_lookup_name, unbound_lookup_name);
+DEFINE_STATIC_CALL(foreign_poke, unbound_poke);
+DEFINE_STATIC_CALL(foreign_module_address, unbound_module_address);
 
 static void sync_one(void *info)
 {
@@ -38,7 +50,7 @@ static void sync_one(void *info)
 static void write_byte(u8 byte)
 {
 	mutex_lock(poke_mutex);
-	poke(site, &byte, 1);
+	static_call(foreign_poke)(site, &byte, 1);
 	mutex_unlock(poke_mutex);
 	on_each_cpu(sync_one, NULL, 1);
 }
@@ -62,33 +74,37 @@ static struct notifier_block foreign_nb = {
 
 static unsigned long lookup(const char *name)
 {
-	static unsigned long (*lookup_name)(const char *name);
+	static bool bound;
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
 
-	if (!lookup_name) {
+	if (!bound) {
 		if (register_kprobe(&kp) < 0)
 			return 0;
-		lookup_name = (void *)kp.addr;
+		if (kp.addr)
+			static_call_update(foreign_lookup_name, (typeof(&unbound_lookup_name))kp.addr);
 		unregister_kprobe(&kp);
+		bound = true;
 	}
-	return lookup_name ? lookup_name(name) : 0;
+	return static_call(foreign_lookup_name)(name);
 }
 
 static int __init foreign_init(void)
 {
-	struct module *(*module_address)(unsigned long addr);
+	unsigned long poke, module_address;
 	int ret;
 
 	site = (u8 *)lookup("int3call_traced");
-	poke = (void *)lookup("text_poke");
+	poke = lookup("text_poke");
 	poke_mutex = (struct mutex *)lookup("text_mutex");
-	module_address = (void *)lookup("__module_address");
+	module_address = lookup("__module_address");
 	if (!site || !poke || !poke_mutex || !module_address) {
 		pr_err("int3call_foreign: int3call (or a kernel symbol) not found\n");
 		return -ENOENT;
 	}
+	static_call_update(foreign_poke, (typeof(&unbound_poke))poke);
+	static_call_update(foreign_module_address, (typeof(&unbound_module_address))module_address);
 	preempt_disable();
-	owner = module_address((unsigned long)site);
+	owner = static_call(foreign_module_address)((unsigned long)site);
 	if (owner && !try_module_get(owner))
 		owner = NULL;
 	preempt_enable();

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# A stack trace taken inside a callback unwinds through our asm: callback, trampoline, the
+# traced function just after its site (+0x5), then the caller in the module, and on through
+# the kernel to the system call, with no unwinder error (what livepatch's reliable stack
+# check needs). Fails if objtool wrote no ORC data for the trampoline or the traced function.
+. "$(dirname "$0")/lib.sh"
+setup
+ktap_plan 10
+load_mod || die "insmod failed"
+
+# frames: the symbols the latest `echo run > unwind` logged, one per line.
+frames() { dmesg | sed -n 's/.*int3call: unwind: #[0-9]* //p'; }
+# chain_ok SYM...: the trace starts in the callback (int3call_cb1, unless it tail-called the
+# capture), then has exactly SYM... (each a symbol+offset prefix), then a function of ours that
+# is neither our asm nor the traced function: its caller. The guess unwinder, or a frame
+# without ORC data, puts stale or missing return addresses in between.
+chain_ok() {
+	frames | awk -v want="$*" '
+		BEGIN { n = split(want, w, " "); i = 1; res = 1 }
+		i == 1 && /^int3call_cb1\+/ { next }
+		i <= n { if (index($0, w[i]) != 1) exit; i++; next }
+		{ res = !(/\[int3call\]$/ && !/^int3call_(traced|tramp|iterate|cb)/); exit }
+		END { exit res }'
+}
+frames_have() { frames | grep -q "$1"; }
+show_frames() { frames | sed 's/^/# /'; }
+
+ktap_check "unwind is refused while the site is a NOP" sh -c '! printf "run\n" >'"$DBG"'/unwind'
+ktap_check "the refusal says why" sh -c "dmesg | grep -q 'int3call: unwind: the site (nop) does not call the counter'"
+
+dbg_write callbacks +counter
+dmesg -c >/dev/null
+ktap_check "custom trampoline: unwind runs" dbg_write unwind run
+show_frames
+ktap_check "custom: callback <- int3call_tramp_custom1 <- int3call_traced+0x5 <- our caller" \
+	chain_ok int3call_tramp_custom1+ int3call_traced+0x5/
+ktap_check "custom: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
+ktap_check "custom: the trace is reliable" test "$(dbg_get unwind reliable)" = yes
+
+dbg_write callbacks +probe1
+dmesg -c >/dev/null
+ktap_check "iterator trampoline: unwind runs" dbg_write unwind run
+show_frames
+ktap_check "iterator: callback <- int3call_iterate <- int3call_tramp_iterator <- int3call_traced+0x5 <- our caller" \
+	chain_ok int3call_iterate+ int3call_tramp_iterator+ int3call_traced+0x5/
+ktap_check "iterator: the trace is reliable" test "$(dbg_get unwind reliable)" = yes
+ktap_check_no_splat
+ktap_finish
