@@ -6,7 +6,7 @@ use crate::{
     bench, callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
     control::{self, Control},
-    insn,
+    insn, kcall,
     policy::{self, Policy, SiteState},
     selftest, site, stats, torture, traced, unwind, verdict,
 };
@@ -189,8 +189,13 @@ fn unwind_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 
 fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     // How each non-exported kernel function is reached: never through a pointer.
-    for (name, addr) in ctl.syms.bound.iter() {
-        writeln!(f, "reach_{}: direct call via static call, bound to {:#x}", name.to_str().unwrap_or("?"), addr)?;
+    for &(name, target, addr) in ctl.syms.bound.iter() {
+        // What the trampoline holds now, read back: the proof, not the intent.
+        let name = name.to_str().unwrap_or("?");
+        match kcall::jump_target(target) {
+            Some(to) => writeln!(f, "reach_{name}: direct call via static call, bound to {addr:#x}, jumps to {to:#x}")?,
+            None => writeln!(f, "reach_{name}: static call holds no jmp (bound to {addr:#x})")?,
+        }
     }
     for (key, counter) in stats::ALL.iter() {
         writeln!(f, "{key}: {}", counter.get())?;

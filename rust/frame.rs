@@ -11,14 +11,25 @@ const CS_OFFSET: usize = offset_of!(bindings::pt_regs, ip) + 8;
 /// A trapped CPU's registers, borrowed from the die chain for the length of one handler.
 pub(crate) struct RegsFrame<'a>(pub(crate) &'a mut bindings::pt_regs);
 
+/// The kernel's `user_mode()` on x86-64: `regs` was saved on entry from ring 3.
+///
+/// # Safety
+///
+/// `regs` points to a readable `struct pt_regs`.
+#[inline(always)]
+pub(crate) unsafe fn user_mode(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: `CS_OFFSET` is inside `pt_regs` (the saved `cs`, a 16-bit selector), which the
+    // caller says is readable.
+    let cs = unsafe { regs.cast::<u8>().add(CS_OFFSET).cast::<u16>().read() };
+    cs & 3 != 0
+}
+
 impl RegsFrame<'_> {
-    /// The kernel's `user_mode()` on x86-64: the trap came from ring 3.
+    /// The trap came from ring 3.
     #[inline(always)]
     pub(crate) fn user_mode(&self) -> bool {
-        let regs: *const bindings::pt_regs = &*self.0;
-        // SAFETY: `CS_OFFSET` is inside `pt_regs` (the saved `cs`, a 16-bit selector).
-        let cs = unsafe { regs.cast::<u8>().add(CS_OFFSET).cast::<u16>().read() };
-        cs & 3 != 0
+        // SAFETY: a reference to the trap frame is readable.
+        unsafe { user_mode(&*self.0) }
     }
 }
 

@@ -62,6 +62,17 @@ pub(crate) fn decode(site: usize, bytes: &[u8; SITE_LEN]) -> Option<Insn> {
     Some(Insn::Call((site + SITE_LEN).wrapping_add_signed(rel as isize)))
 }
 
+/// Where a 5-byte `jmp rel32` at `site` goes; `None` if `bytes` is not one.
+pub(crate) fn decode_jmp(site: usize, bytes: &[u8]) -> Option<usize> {
+    match bytes {
+        [JMP_OPCODE, r0, r1, r2, r3, ..] => {
+            let rel = i32::from_le_bytes([*r0, *r1, *r2, *r3]);
+            Some((site + SITE_LEN).wrapping_add_signed(rel as isize))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,12 +80,22 @@ mod tests {
     const SITE: usize = 0xffff_ffff_c000_1000;
 
     #[test]
+    fn jmp_decodes_to_its_target() {
+        for target in [SITE + 0x1234, SITE - 0x40_0000, SITE + SITE_LEN] {
+            assert_eq!(decode_jmp(SITE, &encode_jmp(SITE, target).unwrap()), Some(target));
+        }
+        let call = encode_call(SITE, SITE + 0x10).unwrap();
+        assert_eq!(decode_jmp(SITE, &call), None);
+        assert_eq!(decode_jmp(SITE, &[JMP_OPCODE, 0, 0]), None);
+    }
+
+    #[test]
     fn jmp_is_a_call_with_the_jmp_opcode() {
         let target = SITE + 0x1234;
         let (c, j) = (encode_call(SITE, target).unwrap(), encode_jmp(SITE, target).unwrap());
         assert_eq!(j[0], JMP_OPCODE);
         assert_eq!(c[1..], j[1..]);
-        assert_eq!(encode_jmp(SITE, SITE + (1 << 40)), None);
+        assert_eq!(encode_jmp(SITE, SITE - (1 << 40)), None);
     }
 
     #[test]

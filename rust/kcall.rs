@@ -134,18 +134,28 @@ fn trampoline(target: Target) -> usize {
     }
 }
 
-/// Checks that `target`'s trampoline now jumps straight to `addr` (`EFAULT` otherwise, with
-/// the bytes found): what `__static_call_update` should have written.
-pub(crate) fn check(target: Target, addr: usize) -> Result {
+/// Where `target`'s trampoline jumps now, read from its text; `None` if it holds no `jmp`
+/// followed by the static-call signature.
+pub(crate) fn jump_target(target: Target) -> Option<usize> {
     let tramp = trampoline(target);
-    // SAFETY: the trampoline is 8 bytes of our own, always-mapped text.
+    // SAFETY: the trampoline is 8 bytes of our own text, mapped while the module is loaded.
     let bytes = unsafe { core::ptr::read_volatile(tramp as *const [u8; 8]) };
-    let want = crate::insn::encode_jmp(tramp, addr);
-    if want.map(|w| w[..] == bytes[..5]) != Some(true) || bytes[5..] != [0x0f, 0xb9, 0xcc] {
-        pr_err!("static call at {:#x} holds {:02x?}, not a jmp to {:#x}\n", tramp, bytes, addr);
-        return Err(EFAULT);
+    if bytes[5..] != [0x0f, 0xb9, 0xcc] {
+        return None;
     }
-    Ok(())
+    crate::insn::decode_jmp(tramp, &bytes)
+}
+
+/// Checks that `target`'s trampoline now jumps straight to `addr` (`EFAULT` otherwise): what
+/// `__static_call_update` should have written.
+pub(crate) fn check(target: Target, addr: usize) -> Result {
+    match jump_target(target) {
+        Some(to) if to == addr => Ok(()),
+        to => {
+            pr_err!("static call at {:#x} jumps to {:x?}, not to {:#x}\n", trampoline(target), to, addr);
+            Err(EFAULT)
+        }
+    }
 }
 
 /// `kallsyms_lookup_name(name)`, once bound.

@@ -12,8 +12,8 @@ use kernel::{bindings, prelude::*};
 /// The non-exported kernel objects we use, resolved once at load.
 pub(crate) struct KernelSyms {
     pub(crate) text_mutex: *mut bindings::mutex,
-    /// Where each static call was bound (name, address), for `stats`.
-    pub(crate) bound: [(&'static CStr, usize); 3],
+    /// Where each static call was bound (name, static call, address), for `stats`.
+    pub(crate) bound: [(&'static CStr, kcall::Target, usize); 3],
 }
 
 // SAFETY: `text_mutex` is the kernel's global mutex, valid for the kernel's lifetime and
@@ -78,13 +78,16 @@ impl KernelSyms {
         }
         kcall::check(kcall::Target::TextPoke, text_poke)?;
         kcall::check(kcall::Target::SmpTextPokeSingle, poke_single)?;
-        pr_info!("bound static calls to kallsyms_lookup_name, text_poke, {:?}\n", poke_single_name);
+        pr_info!(
+            "bound static calls to kallsyms_lookup_name, text_poke, {}\n",
+            poke_single_name.to_str().unwrap_or("?")
+        );
         Ok(Self {
             text_mutex: text_mutex as *mut bindings::mutex,
             bound: [
-                (c"kallsyms_lookup_name", kallsyms),
-                (c"text_poke", text_poke),
-                (poke_single_name, poke_single),
+                (c"kallsyms_lookup_name", kcall::Target::KallsymsLookupName, kallsyms),
+                (c"text_poke", kcall::Target::TextPoke, text_poke),
+                (poke_single_name, kcall::Target::SmpTextPokeSingle, poke_single),
             ],
         })
     }

@@ -42,6 +42,9 @@ core::arch::global_asm!(
     "int3call_traced:",
     annotate_noendbr!(),
     "    .byte 0x0f, 0x1f, 0x44, 0x00, 0x00", // the patch site: BYTES_NOP5
+    // Rust computes the site's end (a call's rel32 is relative to it), and the compiler may
+    // fold that into a reference to this address: to objtool, one more address taken.
+    annotate_noendbr!(),
     "    lea rax, [rdi + {v1}]",
     asm_ret!(),
     ".size int3call_traced, . - int3call_traced",

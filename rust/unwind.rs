@@ -8,7 +8,7 @@
 //! The walk runs on the traced call path, so it only stores addresses (atomics): no lock, no
 //! allocation, no printing. `control::unwind` prints them afterwards.
 
-use crate::ffi;
+use crate::{ffi, frame};
 use core::ffi::c_ulong;
 use kernel::{
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
@@ -84,10 +84,16 @@ fn capture() {
     unsafe {
         ffi::__unwind_start(&mut state, Task::current_raw(), core::ptr::null_mut(), sp as *mut c_ulong)
     };
+    // The walk `arch_stack_walk_reliable` makes: stop at an unwinder error, at a frame with no
+    // return address, or, for a user task, at the registers saved on entry from user mode.
     let (mut walked, mut flaws) = (0, 0);
     while state.stack_info.type_ != ffi::STACK_TYPE_UNKNOWN && walked < MAX_WALK {
         if state.error {
-            flaws |= 1;
+            break;
+        }
+        // SAFETY: the unwinder points `regs` (when set) at a `pt_regs` on this task's stack.
+        if !state.regs.is_null() && state.full_regs && unsafe { frame::user_mode(state.regs) } {
+            break;
         }
         // SAFETY: `state` was started above and is not done.
         let addr = unsafe { ffi::unwind_get_return_address(&mut state) };
