@@ -333,6 +333,10 @@ pub(crate) struct CallReport {
 /// `EINVAL` unless the site calls the counter; `EIO` if no trace came back, or an unreliable
 /// one: the unwinder could not get through our asm.
 pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
+    if !unwind::SUPPORTED {
+        pr_warn!("unwind: needs the ORC unwinder (CONFIG_UNWINDER_ORC), the only one that reports when it is lost\n");
+        return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
+    }
     let _claim = ctl.claim("unwind", Busy::Unwind)?;
     let site_state = ctl.state.lock().site;
     let runs_counter = match site_state {

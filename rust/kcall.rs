@@ -111,7 +111,9 @@ pub(crate) enum Target {
 ///
 /// `addr` must be the entry (or the instruction after its ENDBR) of the kernel function
 /// `target` names, whose C prototype is the one declared above; it lives as long as the
-/// kernel. The caller must not hold `text_mutex` (`__static_call_update` takes it).
+/// kernel. The caller runs in process context and holds none of the locks
+/// `__static_call_update` takes (it may sleep): `cpus_read_lock`, `static_call_mutex`,
+/// `text_mutex`.
 pub(crate) unsafe fn bind(target: Target, addr: usize) {
     let key: *mut bindings::static_call_key = match target {
         Target::KallsymsLookupName => (&raw mut __SCK__int3call_kallsyms_lookup_name).cast(),
@@ -121,7 +123,8 @@ pub(crate) unsafe fn bind(target: Target, addr: usize) {
     let tramp = trampoline(target) as *mut c_void;
     // SAFETY: `key` and `tramp` are a matching static-call key and trampoline of this
     // module, laid out as `DEFINE_STATIC_CALL` lays them out; `addr` is a function of the
-    // trampoline's prototype (the caller's contract); `text_mutex` is not held.
+    // trampoline's prototype, and the context may sleep and holds none of its locks (the
+    // caller's contract).
     unsafe { bindings::__static_call_update(key, tramp, addr as *mut c_void) };
 }
 

@@ -63,15 +63,15 @@ impl KernelSyms {
     /// symbol that is missing, or `-EFAULT` if a bound trampoline does not jump where asked.
     pub(crate) fn resolve() -> Result<Self> {
         let kallsyms = kallsyms_lookup_name_addr()?;
-        // SAFETY: the kprobe gave `kallsyms_lookup_name`'s entry (after any ENDBR); no
-        // `text_mutex` is held at load.
+        // SAFETY: the kprobe gave `kallsyms_lookup_name`'s entry (after any ENDBR); module
+        // init runs in process context and holds no lock.
         unsafe { kcall::bind(kcall::Target::KallsymsLookupName, kallsyms) };
         kcall::check(kcall::Target::KallsymsLookupName, kallsyms)?;
         let (text_poke, _) = lookup(&[c"text_poke"])?;
         let (poke_single, poke_single_name) = lookup(&[c"smp_text_poke_single", c"text_poke_bp"])?;
         let (text_mutex, _) = lookup(&[c"text_mutex"])?;
         // SAFETY: kallsyms gave the entries of `text_poke` and of `smp_text_poke_single` (or
-        // `text_poke_bp`, the same prototype before 6.16); no `text_mutex` is held.
+        // `text_poke_bp`, the same prototype before 6.16); process context, no lock held.
         unsafe {
             kcall::bind(kcall::Target::TextPoke, text_poke);
             kcall::bind(kcall::Target::SmpTextPokeSingle, poke_single);

@@ -6,7 +6,12 @@
 //! stack does not unwind reliably, so a trampoline without ORC data would stall it.
 //!
 //! The walk runs on the traced call path, so it only stores addresses (atomics): no lock, no
-//! allocation, no printing. `control::unwind` prints them afterwards.
+//! allocation, no printing (`control::unwind` prints them afterwards). The one exception is the
+//! kernel's own: an unwinder that gets lost says so once (`orc_warn`, a deferred printk). Only
+//! an armed capture walks, and only an explicit `echo run > unwind` arms one.
+//!
+//! ORC only: it is the one unwinder that reports when it is lost, and `struct unwind_state`
+//! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`).
 
 use crate::{ffi, frame};
 use core::ffi::c_ulong;
@@ -59,8 +64,7 @@ pub(crate) fn last() -> Option<Trace> {
         frames: core::array::from_fn(|i| if i < kept { FRAMES[i].load(Relaxed) as usize } else { 0 }),
         kept,
         walked,
-        // Only ORC knows when it is lost: the other unwinders never report an error.
-        reliable: cfg!(CONFIG_UNWINDER_ORC) && FLAWS.load(Relaxed) == 0 && walked < MAX_WALK,
+        reliable: FLAWS.load(Relaxed) == 0 && walked < MAX_WALK,
     })
 }
 
@@ -72,6 +76,13 @@ pub(crate) fn capture_if_armed() {
     }
 }
 
+/// Whether this kernel can take a trace worth judging.
+pub(crate) const SUPPORTED: bool = cfg!(CONFIG_UNWINDER_ORC);
+
+#[cfg(not(CONFIG_UNWINDER_ORC))]
+fn capture() {}
+
+#[cfg(CONFIG_UNWINDER_ORC)]
 #[cold]
 #[inline(never)]
 fn capture() {
@@ -80,7 +91,7 @@ fn capture() {
     // SAFETY: reads the stack pointer; no memory access, no flags changed.
     unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
     // SAFETY: `state` is ours; the task is the current one, whose stack we are on, and `sp`
-    // lies in it (it is our own frame), so the walk starts at this function.
+    // lies in it (our own frame), so the walk starts at the frame above ours: our caller.
     unsafe {
         ffi::__unwind_start(&mut state, Task::current_raw(), core::ptr::null_mut(), sp as *mut c_ulong)
     };
@@ -91,8 +102,10 @@ fn capture() {
         if state.error {
             break;
         }
+        // `unwind_get_entry_regs`: the entry registers, full or only their iret part, which
+        // holds the `cs` that `user_mode` reads.
         // SAFETY: the unwinder points `regs` (when set) at a `pt_regs` on this task's stack.
-        if !state.regs.is_null() && state.full_regs && unsafe { frame::user_mode(state.regs) } {
+        if !state.regs.is_null() && unsafe { frame::user_mode(state.regs) } {
             break;
         }
         // SAFETY: `state` was started above and is not done.

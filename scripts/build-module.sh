@@ -23,9 +23,9 @@ build() { # build DIR (inside the sysroot)
 	in_sysroot "$root" make -s -C "$(kernel_rel)" M="$1" LLVM=1 modules >"$log" 2>&1 ||
 		{ cat "$log" >&2; die "build of $1 failed"; }
 	cat "$log" >&2
-	if grep -q 'objtool' "$log"; then
+	if grep -qE '(warning|error): objtool' "$log"; then
 		find "$root$1" -name '*.o' -delete; rm -f "$root$1"/*.ko
-		die "objtool: $(grep -c objtool "$log") warning(s) building $1 (above); it must build clean"
+		die "objtool: $(grep -cE '(warning|error): objtool' "$log") warning(s) building $1 (above); it must build clean"
 	fi
 }
 build "$src"

@@ -10,6 +10,9 @@ root=$(sysroot_dir)
 # Another series' source goes into the same sysroot (same toolchain), once.
 add_series() {
 	[ ! -f "$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz" ] || return 0
+	[ "$(id -u)" = 0 ] || die "adding linux-source-$INT3CALL_SERIES to the sysroot needs root"
+	exec 9>"$1.lock"; flock 9 # two series set up at once must not share dpkg
+	[ ! -f "$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz" ] || return 0
 	log "apt-get install linux-source-$INT3CALL_SERIES (from $INT3CALL_SUITE-backports)"
 	in_sysroot "$1" apt-get update -qq
 	if ! in_sysroot "$1" apt-get install -y -qq --no-install-recommends -t "$INT3CALL_SUITE-backports" \
