@@ -24,6 +24,9 @@ macro_rules! asm_ret {
 /// only. Leaving ENDBR out keeps it from being a valid indirect-branch target.
 macro_rules! annotate_noendbr {
     () => {
-        "911:\n.pushsection .discard.annotate_insn, \"M\", @progbits, 8\n.long 911b - ., 1\n.popsection"
+        concat!(
+            "911:\n.pushsection .discard.annotate_insn, \"M\", @progbits, 8\n",
+            ".long 911b - ., 1\n.popsection"
+        )
     };
 }

@@ -43,16 +43,27 @@ fn time_calls(n: u64, tag: u64, calls: fn(u64) -> u64) -> Result<i64> {
     let (mut done, mut ns) = (0, 0);
     while done < n {
         if done > 0 && interrupted() {
-            pr_info!("bench: interrupted by a signal after {} of {} calls\n", done, n);
+            pr_info!(
+                "bench: interrupted by a signal after {} of {} calls\n",
+                done,
+                n
+            );
             return Err(EINTR);
         }
         let k = (n - done).min(CHUNK);
         let start = Instant::<Monotonic>::now();
         let sum = calls(k);
         ns += start.elapsed().as_nanos();
-        let want = tag.wrapping_mul(k).wrapping_add(k.wrapping_mul(k.wrapping_add(1)) / 2);
+        let want = tag
+            .wrapping_mul(k)
+            .wrapping_add(k.wrapping_mul(k.wrapping_add(1)) / 2);
         if sum != want {
-            pr_err!("bench: {} calls returned the wrong body (sum {:#x}, expected {:#x})\n", k, sum, want);
+            pr_err!(
+                "bench: {} calls returned the wrong body (sum {:#x}, expected {:#x})\n",
+                k,
+                sum,
+                want
+            );
             return Err(EIO);
         }
         done += k;
@@ -69,7 +80,11 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
         (st.site, st.engine)
     };
     let mask = callbacks::registered();
-    let tag = if policy::patches(site, mask) { traced::V2_TAG } else { traced::V1_TAG };
+    let tag = if policy::patches(site, mask) {
+        traced::V2_TAG
+    } else {
+        traced::V1_TAG
+    };
     let mut report = Report {
         what: Some(cmd.what),
         state: Some(site),
@@ -104,7 +119,9 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
 fn time_emulated(syms: &KernelSyms, site: SiteState, n: u64, tag: u64) -> Result<i64> {
     let hits = stats::INT3_HITS.get();
     let mut timed = Err(EIO);
-    site::hold_int3(syms, site, || timed = time_calls(n, tag, traced::loop_traced))?;
+    site::hold_int3(syms, site, || {
+        timed = time_calls(n, tag, traced::loop_traced)
+    })?;
     let ns = timed?;
     let trapped = stats::INT3_HITS.get().wrapping_sub(hits);
     if trapped != n {
@@ -124,17 +141,26 @@ fn time_flips(ctl: &Control, back: SiteState, n: u64) -> Result<i64> {
     let mut ns = 0;
     for i in 0..n {
         if interrupted() {
-            pr_info!("bench: interrupted by a signal after {} of {} round trips\n", i, n);
+            pr_info!(
+                "bench: interrupted by a signal after {} of {} round trips\n",
+                i,
+                n
+            );
             return Err(EINTR);
         }
         let mut st = ctl.state.lock();
         let start = Instant::<Monotonic>::now();
-        let trip = st.go(&ctl.syms, SiteState::Nop).and_then(|()| st.go(&ctl.syms, back));
+        let trip = st
+            .go(&ctl.syms, SiteState::Nop)
+            .and_then(|()| st.go(&ctl.syms, back));
         ns += start.elapsed().as_nanos();
         if let Err(e) = trip {
             // Put the site back where it was, so the state stays as it was.
             if let Err(again) = st.go(&ctl.syms, back) {
-                pr_err!("bench: the site could not go back after a failed flip: {:?}\n", again);
+                pr_err!(
+                    "bench: the site could not go back after a failed flip: {:?}\n",
+                    again
+                );
             }
             return Err(e);
         }

@@ -47,7 +47,7 @@ pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
         return;
     }
     // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`.
-    unsafe { (*regs).ip = traced::v2_body() as _ };
+    unsafe { (*regs).ip = traced::v2_body() };
 }
 
 /// The per-CPU call counter; it also takes the stack trace `unwind` asks for.

@@ -28,7 +28,9 @@ impl Reject {
             Reject::NotText => "input is not text",
             Reject::Unknown => "unknown value",
             Reject::OutOfRange => "number out of range",
-            Reject::WrongEngine => "this busted variant breaks the module engine: add engine=module",
+            Reject::WrongEngine => {
+                "this busted variant breaks the module engine: add engine=module"
+            }
         }
     }
 }
@@ -39,7 +41,9 @@ pub(crate) fn text(bytes: &[u8]) -> Result<&str, Reject> {
     if bytes.len() > MAX_INPUT {
         return Err(Reject::TooLong);
     }
-    let s = core::str::from_utf8(bytes).map_err(|_| Reject::NotText)?.trim();
+    let s = core::str::from_utf8(bytes)
+        .map_err(|_| Reject::NotText)?
+        .trim();
     if s.is_empty() {
         return Err(Reject::Empty);
     }
@@ -51,7 +55,11 @@ pub(crate) fn text(bytes: &[u8]) -> Result<&str, Reject> {
 
 /// Looks `input` up in `table` by exact name.
 pub(crate) fn keyword<T: Copy>(input: &str, table: &[(&str, T)]) -> Result<T, Reject> {
-    table.iter().find(|(name, _)| *name == input).map(|&(_, v)| v).ok_or(Reject::Unknown)
+    table
+        .iter()
+        .find(|(name, _)| *name == input)
+        .map(|&(_, v)| v)
+        .ok_or(Reject::Unknown)
 }
 
 /// Writes to `mode`: force a site state, or go back to ftrace's policy.
@@ -68,11 +76,15 @@ pub(crate) const MODE_CMDS: [(&str, ModeCmd); 4] = [
 ];
 
 /// Writes to `engine`.
-pub(crate) const ENGINE_CMDS: [(&str, Engine); 2] = [("kernel", Engine::Kernel), ("module", Engine::Module)];
+pub(crate) const ENGINE_CMDS: [(&str, Engine); 2] =
+    [("kernel", Engine::Kernel), ("module", Engine::Module)];
 
 /// Writes to `emulate`.
-pub(crate) const POLICY_CMDS: [(&str, Policy); 3] =
-    [("new", Policy::New), ("old", Policy::Old), ("nop", Policy::Nop)];
+pub(crate) const POLICY_CMDS: [(&str, Policy); 3] = [
+    ("new", Policy::New),
+    ("old", Policy::Old),
+    ("nop", Policy::Nop),
+];
 
 /// Writes to `callbacks`: `+name` registers, `-name` unregisters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,8 +162,13 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
         let (key, value) = word.split_once('=').ok_or(Reject::Unknown)?;
         let number = |lo: u32, hi: u32| -> Result<u32, Reject> {
             let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-            let n = if digits { value.parse::<u32>().ok() } else { None };
-            n.filter(|n| (lo..=hi).contains(n)).ok_or(Reject::OutOfRange)
+            let n = if digits {
+                value.parse::<u32>().ok()
+            } else {
+                None
+            };
+            n.filter(|n| (lo..=hi).contains(n))
+                .ok_or(Reject::OutOfRange)
         };
         match key {
             "threads" => p.threads = number(1, MAX_THREADS)?,
@@ -278,7 +295,10 @@ mod tests {
         assert_eq!(call_count("1000"), Ok(1000));
         assert_eq!(call_count("0"), Err(Reject::OutOfRange));
         assert_eq!(call_count("100000001"), Err(Reject::OutOfRange));
-        assert_eq!(call_count("99999999999999999999999"), Err(Reject::OutOfRange));
+        assert_eq!(
+            call_count("99999999999999999999999"),
+            Err(Reject::OutOfRange)
+        );
         assert_eq!(call_count("-1"), Err(Reject::Unknown));
         assert_eq!(call_count("+5"), Err(Reject::Unknown));
         assert_eq!(call_count("0x10"), Err(Reject::Unknown));
@@ -295,8 +315,17 @@ mod tests {
             window_us: 0,
             busted: Busted::None,
         };
-        assert_eq!(torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"), Ok(TortureCmd::Start(want)));
-        assert_eq!(torture_cmd("flips=7"), Ok(TortureCmd::Start(TortureParams { flips: 7, ..TORTURE_DEFAULTS })));
+        assert_eq!(
+            torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"),
+            Ok(TortureCmd::Start(want))
+        );
+        assert_eq!(
+            torture_cmd("flips=7"),
+            Ok(TortureCmd::Start(TortureParams {
+                flips: 7,
+                ..TORTURE_DEFAULTS
+            }))
+        );
         assert_eq!(torture_cmd("threads=0"), Err(Reject::OutOfRange));
         assert_eq!(torture_cmd("threads=65"), Err(Reject::OutOfRange));
         assert_eq!(torture_cmd("window_us=100001"), Err(Reject::OutOfRange));
@@ -304,22 +333,65 @@ mod tests {
         assert_eq!(torture_cmd("engine=fast"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("colour=red"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("flips"), Err(Reject::Unknown));
-        let busted = TortureParams { busted: Busted::IterDrop, ..TORTURE_DEFAULTS };
-        assert_eq!(torture_cmd("busted=iter_drop"), Ok(TortureCmd::Start(busted)));
+        let busted = TortureParams {
+            busted: Busted::IterDrop,
+            ..TORTURE_DEFAULTS
+        };
+        assert_eq!(
+            torture_cmd("busted=iter_drop"),
+            Ok(TortureCmd::Start(busted))
+        );
         assert_eq!(torture_cmd("busted=iter"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("busted=spin"), Err(Reject::WrongEngine));
-        let spin = TortureParams { busted: Busted::Spin, engine: Engine::Module, ..TORTURE_DEFAULTS };
-        assert_eq!(torture_cmd("busted=spin engine=module"), Ok(TortureCmd::Start(spin)));
+        let spin = TortureParams {
+            busted: Busted::Spin,
+            engine: Engine::Module,
+            ..TORTURE_DEFAULTS
+        };
+        assert_eq!(
+            torture_cmd("busted=spin engine=module"),
+            Ok(TortureCmd::Start(spin))
+        );
     }
 
     #[test]
     fn bench_commands() {
-        assert_eq!(bench_cmd("calls 100000"), Ok(BenchCmd { what: BenchWhat::Calls, n: 100_000 }));
-        assert_eq!(bench_cmd(" plain  7 "), Ok(BenchCmd { what: BenchWhat::Plain, n: 7 }));
-        assert_eq!(bench_cmd("emulated 1"), Ok(BenchCmd { what: BenchWhat::Emulated, n: 1 }));
-        assert_eq!(bench_cmd("flips 100000"), Ok(BenchCmd { what: BenchWhat::Flips, n: MAX_BENCH_FLIPS }));
+        assert_eq!(
+            bench_cmd("calls 100000"),
+            Ok(BenchCmd {
+                what: BenchWhat::Calls,
+                n: 100_000
+            })
+        );
+        assert_eq!(
+            bench_cmd(" plain  7 "),
+            Ok(BenchCmd {
+                what: BenchWhat::Plain,
+                n: 7
+            })
+        );
+        assert_eq!(
+            bench_cmd("emulated 1"),
+            Ok(BenchCmd {
+                what: BenchWhat::Emulated,
+                n: 1
+            })
+        );
+        assert_eq!(
+            bench_cmd("flips 100000"),
+            Ok(BenchCmd {
+                what: BenchWhat::Flips,
+                n: MAX_BENCH_FLIPS
+            })
+        );
         assert_eq!(bench_cmd("flips 100001"), Err(Reject::OutOfRange));
-        assert_eq!(bench_cmd("emulated 100000"), Ok(BenchCmd { what: BenchWhat::Emulated, n: MAX_BENCH_EMULATED }));
+        assert_eq!(
+            bench_cmd("emulated 100000"),
+            Ok(BenchCmd {
+                what: BenchWhat::Emulated,
+                n: MAX_BENCH_EMULATED
+            })
+        );
         assert_eq!(bench_cmd("emulated 100001"), Err(Reject::OutOfRange));
         assert_eq!(bench_cmd("calls 100000001"), Err(Reject::OutOfRange));
         assert_eq!(bench_cmd("calls 0"), Err(Reject::OutOfRange));
@@ -334,7 +406,10 @@ mod tests {
 
     #[test]
     fn mode_engine_policy_tables() {
-        assert_eq!(keyword("custom", &MODE_CMDS), Ok(ModeCmd::Force(Mode::Custom)));
+        assert_eq!(
+            keyword("custom", &MODE_CMDS),
+            Ok(ModeCmd::Force(Mode::Custom))
+        );
         assert_eq!(keyword("auto", &MODE_CMDS), Ok(ModeCmd::Auto));
         assert_eq!(keyword("module", &ENGINE_CMDS), Ok(Engine::Module));
         assert_eq!(keyword("old", &POLICY_CMDS), Ok(Policy::Old));

@@ -138,7 +138,10 @@ impl State {
         self.open()?;
         match self.busy {
             Some(Busy::Torture) => {
-                pr_warn!("{}: a torture run is in progress (echo stop > torture)\n", file);
+                pr_warn!(
+                    "{}: a torture run is in progress (echo stop > torture)\n",
+                    file
+                );
                 Err(EBUSY)
             }
             Some(b) => {
@@ -157,7 +160,11 @@ impl State {
             pr_warn!("torture: needs the site at rest (no callback registered, mode auto)\n");
             return Err(EBUSY);
         }
-        let saved = Saved { engine: self.engine, policy: self.policy, window_us: self.window_us };
+        let saved = Saved {
+            engine: self.engine,
+            policy: self.policy,
+            window_us: self.window_us,
+        };
         (self.engine, self.policy, self.window_us) = (p.engine, p.policy, p.window_us);
         reset_counters(self);
         // Cleared under the mutex, before the run is visible: a `stop` that sees the run
@@ -169,7 +176,10 @@ impl State {
         }
         // After the run's first flip: only the flips under test are busted.
         if p.busted != crate::busted::Busted::None {
-            pr_warn!("torture: busted variant '{}' injected on purpose: this run must not pass\n", p.busted.name());
+            pr_warn!(
+                "torture: busted variant '{}' injected on purpose: this run must not pass\n",
+                p.busted.name()
+            );
         }
         torture::set_busted(p.busted);
         self.busy = Some(Busy::Torture);
@@ -196,7 +206,16 @@ impl State {
             return Ok(());
         }
         let window = Delta::from_micros(self.window_us.into());
-        site::flip(syms, &Flip { old: self.site, new, engine: self.engine, policy: self.policy, window })?;
+        site::flip(
+            syms,
+            &Flip {
+                old: self.site,
+                new,
+                engine: self.engine,
+                policy: self.policy,
+                window,
+            },
+        )?;
         self.site = new;
         Ok(())
     }
@@ -207,7 +226,10 @@ impl State {
         let target = match mode {
             None => policy::auto_state(mask),
             Some(m) => policy::forced_state(m, mask).ok_or_else(|| {
-                pr_warn!("mode: custom needs exactly one registered callback ({} are)\n", mask.count_ones());
+                pr_warn!(
+                    "mode: custom needs exactly one registered callback ({} are)\n",
+                    mask.count_ones()
+                );
                 EINVAL
             })?,
         };
@@ -220,7 +242,10 @@ impl State {
         self.open()?;
         let mask = callbacks::registered();
         if mask & (1 << cb) != 0 {
-            pr_warn!("callbacks: {} is already registered\n", policy::CALLBACKS[cb]);
+            pr_warn!(
+                "callbacks: {} is already registered\n",
+                policy::CALLBACKS[cb]
+            );
             return Err(EINVAL);
         }
         // Registered before the flip, so the iterator already calls it when the site moves.
@@ -306,12 +331,19 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
     if mismatches + report.corrupt > 0 {
         pr_err!(
             "call: {} of {} results wrong ({} corrupt) with the site {}\n",
-            mismatches + report.corrupt, report.calls, report.corrupt, site_state.mode().name()
+            mismatches + report.corrupt,
+            report.calls,
+            report.corrupt,
+            site_state.mode().name()
         );
         return Err(EIO);
     }
     if report.interrupted {
-        pr_info!("call: interrupted by a signal after {} of {} calls\n", report.calls, n);
+        pr_info!(
+            "call: interrupted by a signal after {} of {} calls\n",
+            report.calls,
+            n
+        );
         return Err(EINTR);
     }
     Ok(report)
@@ -345,8 +377,10 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
         SiteState::Iterator => callbacks::registered() & (1 << policy::COUNTER) != 0,
     };
     if !runs_counter {
-        pr_warn!("unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
-            site_state.mode().name());
+        pr_warn!(
+            "unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
+            site_state.mode().name()
+        );
         return Err(EINVAL);
     }
     unwind::arm();
@@ -359,13 +393,16 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     for (i, &addr) in trace.frames[..trace.kept].iter().enumerate() {
         // SAFETY: `sym` has room for `SYMBOL_LEN` bytes, more than `KSYM_SYMBOL_LEN`, the
         // most `sprint_symbol` writes (NUL included).
-        unsafe { bindings::sprint_symbol(sym.as_mut_ptr().cast(), addr as _) };
-        let name = CStr::from_bytes_until_nul(&sym).map(|s| s.to_str().unwrap_or("?")).unwrap_or("?");
+        unsafe { bindings::sprint_symbol(sym.as_mut_ptr().cast(), addr) };
+        let name = CStr::from_bytes_until_nul(&sym)
+            .map(|s| s.to_str().unwrap_or("?"))
+            .unwrap_or("?");
         pr_info!("unwind: #{} {}\n", i, name);
     }
     pr_info!(
         "unwind: {} frames walked, reliable: {}\n",
-        trace.walked, if trace.reliable { "yes" } else { "no" }
+        trace.walked,
+        if trace.reliable { "yes" } else { "no" }
     );
     if !trace.reliable {
         pr_err!("unwind: the stack trace from the callback is not reliable\n");

@@ -2,6 +2,7 @@
 //! `/sys/kernel/debug/int3call/`. Every file is 0600 (root only). Every write is checked:
 //! bad input gets `-EINVAL` and a `pr_warn`, and changes nothing.
 
+use crate::pinning_debugfs::Spec;
 use crate::{
     bench, callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
@@ -11,7 +12,6 @@ use crate::{
     selftest, site, stats, torture, traced, unwind, verdict,
 };
 use core::fmt;
-use crate::pinning_debugfs::Spec;
 use kernel::{prelude::*, uaccess::UserSliceReader};
 
 /// Reads one write into `buf` and returns it as a trimmed word, or `EINVAL` with a warning.
@@ -22,7 +22,13 @@ fn read_word<'a>(
 ) -> Result<&'a str> {
     let n = reader.len();
     if n > buf.len() {
-        pr_warn!("{}: {} ({} bytes, at most {})\n", file, command::Reject::TooLong.reason(), n, buf.len());
+        pr_warn!(
+            "{}: {} ({} bytes, at most {})\n",
+            file,
+            command::Reject::TooLong.reason(),
+            n,
+            buf.len()
+        );
         return Err(EINVAL);
     }
     reader.read_slice(&mut buf[..n])?;
@@ -35,7 +41,12 @@ fn read_word<'a>(
 /// Looks a word up in a file's command table, or `EINVAL` with a warning naming the choices.
 fn parse<T: Copy>(file: &str, word: &str, table: &[(&str, T)]) -> Result<T> {
     command::keyword(word, table).map_err(|_| {
-        pr_warn!("{}: unknown value '{}'; expected one of:{}\n", file, word, Choices(table.iter().map(|e| e.0)));
+        pr_warn!(
+            "{}: unknown value '{}'; expected one of:{}\n",
+            file,
+            word,
+            Choices(table.iter().map(|e| e.0))
+        );
         EINVAL
     })
 }
@@ -55,10 +66,18 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if let SiteState::Custom(cb) = st.site {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
     }
-    writeln!(f, "forced: {}", if st.forced.is_some() { "yes" } else { "no" })?;
+    writeln!(
+        f,
+        "forced: {}",
+        if st.forced.is_some() { "yes" } else { "no" }
+    )?;
     writeln!(f, "busy: {}", st.busy.map_or("no", control::Busy::name))?;
     let b = site::read_site();
-    writeln!(f, "site: {:02x} {:02x} {:02x} {:02x} {:02x}", b[0], b[1], b[2], b[3], b[4])?;
+    writeln!(
+        f,
+        "site: {:02x} {:02x} {:02x} {:02x} {:02x}",
+        b[0], b[1], b[2], b[3], b[4]
+    )?;
     // Whether the live bytes decode to what the state says: a check a test can assert on.
     let want = site::insn_of(st.site);
     let ok = insn::decode(traced::site(), &b) == Some(want);
@@ -105,7 +124,10 @@ fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 
 fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mask = callbacks::registered();
-    let names = policy::CALLBACKS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0);
+    let names = policy::CALLBACKS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0);
     let mut sep = "";
     for (_, name) in names {
         write!(f, "{sep}{name}")?;
@@ -118,7 +140,11 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("callbacks", reader, &mut buf)?;
     let cmd = command::callback_cmd(word).map_err(|_| {
-        pr_warn!("callbacks: '{}' is not +name or -name with a name among:{}\n", word, Choices(policy::CALLBACKS.iter().copied()));
+        pr_warn!(
+            "callbacks: '{}' is not +name or -name with a name among:{}\n",
+            word,
+            Choices(policy::CALLBACKS.iter().copied())
+        );
         EINVAL
     })?;
     let mut st = ctl.state.lock();
@@ -141,7 +167,12 @@ fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("call", reader, &mut buf)?;
     let n = command::call_count(word).map_err(|r| {
-        pr_warn!("call: '{}': {} (a count from 1 to {})\n", word, r.reason(), command::MAX_CALLS);
+        pr_warn!(
+            "call: '{}': {} (a count from 1 to {})\n",
+            word,
+            r.reason(),
+            command::MAX_CALLS
+        );
         EINVAL
     })?;
     control::call(ctl, n).map(|_| ())
@@ -193,8 +224,14 @@ fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // What the trampoline holds now, read back: the proof, not the intent.
         let name = name.to_str().unwrap_or("?");
         match kcall::jump_target(target) {
-            Some(to) => writeln!(f, "reach_{name}: direct call via static call, bound to {addr:#x}, jumps to {to:#x}")?,
-            None => writeln!(f, "reach_{name}: static call holds no jmp (bound to {addr:#x})")?,
+            Some(to) => writeln!(
+                f,
+                "reach_{name}: direct call via static call, bound to {addr:#x}, jumps to {to:#x}"
+            )?,
+            None => writeln!(
+                f,
+                "reach_{name}: static call holds no jmp (bound to {addr:#x})"
+            )?,
         }
     }
     for (key, counter) in stats::ALL.iter() {
@@ -207,7 +244,10 @@ fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "emulated_{}: {}", p.name(), traced::emulated_by(p))?;
     }
     write!(f, "counter_per_cpu:")?;
-    for c in callbacks::PER_CPU.iter().take(kernel::bindings::NR_CPUS as usize) {
+    for c in callbacks::PER_CPU
+        .iter()
+        .take(kernel::bindings::NR_CPUS as usize)
+    {
         write!(f, " {}", c.get())?;
     }
     writeln!(f)
@@ -237,7 +277,11 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
     writeln!(f, "busted: {}", r.busted.name())?;
     write!(f, "broken:")?;
-    let mut names = verdict::INVARIANTS.iter().enumerate().filter(|(i, _)| r.broken & (1 << i) != 0).peekable();
+    let mut names = verdict::INVARIANTS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| r.broken & (1 << i) != 0)
+        .peekable();
     if names.peek().is_none() {
         write!(f, " none")?;
     }
@@ -273,7 +317,11 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "window_real_us_avg: {}", r.window_ns_avg / 1000)?;
     writeln!(f, "window_real_us_max: {}", r.window_ns_max / 1000)?;
     writeln!(f, "stopped: {}", if r.stopped { "yes" } else { "no" })?;
-    writeln!(f, "interrupted: {}", if r.interrupted { "yes" } else { "no" })
+    writeln!(
+        f,
+        "interrupted: {}",
+        if r.interrupted { "yes" } else { "no" }
+    )
 }
 
 fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -300,12 +348,22 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
             let report = torture::run(ctl, &p)?;
             ctl.state.lock().last_torture = report;
             if report.interrupted {
-                pr_info!("torture: interrupted by a signal after {} flips\n", report.flips);
+                pr_info!(
+                    "torture: interrupted by a signal after {} flips\n",
+                    report.flips
+                );
                 return Err(EINTR);
             }
             if report.verdict == verdict::Verdict::Fail {
-                let why = if report.busted == crate::busted::Busted::None { "" } else { " (busted on purpose)" };
-                pr_err!("torture: an invariant broke{} (cat torture for the numbers)\n", why);
+                let why = if report.busted == crate::busted::Busted::None {
+                    ""
+                } else {
+                    " (busted on purpose)"
+                };
+                pr_err!(
+                    "torture: an invariant broke{} (cat torture for the numbers)\n",
+                    why
+                );
                 return Err(EIO);
             }
             Ok(())
@@ -340,14 +398,54 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 
 /// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `pinning_debugfs.rs`).
 pub(crate) static FILES: [Spec<Control>; 10] = [
-    Spec { name: c"mode", show: mode_show, write: mode_write },
-    Spec { name: c"engine", show: engine_show, write: engine_write },
-    Spec { name: c"emulate", show: emulate_show, write: emulate_write },
-    Spec { name: c"callbacks", show: callbacks_show, write: callbacks_write },
-    Spec { name: c"call", show: call_show, write: call_write },
-    Spec { name: c"torture", show: torture_show, write: torture_write },
-    Spec { name: c"stats", show: stats_show, write: stats_write },
-    Spec { name: c"selftest", show: selftest_show, write: selftest_write },
-    Spec { name: c"bench", show: bench_show, write: bench_write },
-    Spec { name: c"unwind", show: unwind_show, write: unwind_write },
+    Spec {
+        name: c"mode",
+        show: mode_show,
+        write: mode_write,
+    },
+    Spec {
+        name: c"engine",
+        show: engine_show,
+        write: engine_write,
+    },
+    Spec {
+        name: c"emulate",
+        show: emulate_show,
+        write: emulate_write,
+    },
+    Spec {
+        name: c"callbacks",
+        show: callbacks_show,
+        write: callbacks_write,
+    },
+    Spec {
+        name: c"call",
+        show: call_show,
+        write: call_write,
+    },
+    Spec {
+        name: c"torture",
+        show: torture_show,
+        write: torture_write,
+    },
+    Spec {
+        name: c"stats",
+        show: stats_show,
+        write: stats_write,
+    },
+    Spec {
+        name: c"selftest",
+        show: selftest_show,
+        write: selftest_write,
+    },
+    Spec {
+        name: c"bench",
+        show: bench_show,
+        write: bench_write,
+    },
+    Spec {
+        name: c"unwind",
+        show: unwind_show,
+        write: unwind_write,
+    },
 ];

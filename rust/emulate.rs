@@ -88,17 +88,30 @@ mod tests {
     }
 
     impl CpuFrame for Fake {
-        fn ip(&self) -> usize { self.ip }
-        fn set_ip(&mut self, ip: usize) { self.ip = ip }
-        fn sp(&self) -> usize { self.sp }
-        fn set_sp(&mut self, sp: usize) { self.sp = sp }
+        fn ip(&self) -> usize {
+            self.ip
+        }
+        fn set_ip(&mut self, ip: usize) {
+            self.ip = ip
+        }
+        fn sp(&self) -> usize {
+            self.sp
+        }
+        fn set_sp(&mut self, sp: usize) {
+            self.sp = sp
+        }
         unsafe fn store_word(&mut self, addr: usize, val: usize) {
             self.stack[(addr - self.base) / 8] = val;
         }
     }
 
     fn fake(site: usize) -> Fake {
-        Fake { ip: site + INT3_INSN_SIZE, sp: 0x1000 + 8 * 8, base: 0x1000, stack: [0; 16] }
+        Fake {
+            ip: site + INT3_INSN_SIZE,
+            sp: 0x1000 + 8 * 8,
+            base: 0x1000,
+            stack: [0; 16],
+        }
     }
 
     #[test]

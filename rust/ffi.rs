@@ -17,6 +17,12 @@
     // `struct unwind_state` points to `task_struct`, some of whose members are empty structs
     // in this configuration; only pointers to them cross the boundary.
     improper_ctypes,
+    // What the kernel's own `bindings` crate allows in generated code.
+    clippy::undocumented_unsafe_blocks,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr,
+    clippy::as_underscore,
     unused_imports,
     clippy::all,
     unreachable_pub,
@@ -27,6 +33,8 @@ mod generated {
     // Types the kernel crate already has (`pt_regs`, `notifier_block`, `list_head`...) are
     // taken from it, so pointers we get from the die chain are the kernel crate's types.
     use kernel::bindings::*;
+    // C types as the coding guidelines want them (`--ctypes-prefix ffi`): `kernel::ffi`.
+    use kernel::ffi;
     include!("extra_bindings.rs");
 }
 

@@ -36,19 +36,19 @@ impl RegsFrame<'_> {
 impl CpuFrame for RegsFrame<'_> {
     #[inline(always)]
     fn ip(&self) -> usize {
-        self.0.ip as usize
+        self.0.ip
     }
     #[inline(always)]
     fn set_ip(&mut self, ip: usize) {
-        self.0.ip = ip as _;
+        self.0.ip = ip;
     }
     #[inline(always)]
     fn sp(&self) -> usize {
-        self.0.sp as usize
+        self.0.sp
     }
     #[inline(always)]
     fn set_sp(&mut self, sp: usize) {
-        self.0.sp = sp as _;
+        self.0.sp = sp;
     }
     #[inline(always)]
     unsafe fn store_word(&mut self, addr: usize, val: usize) {

@@ -61,7 +61,9 @@ pub(crate) fn decode(site: usize, bytes: &[u8; SITE_LEN]) -> Option<Insn> {
         return None;
     }
     let rel = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
-    Some(Insn::Call((site + SITE_LEN).wrapping_add_signed(rel as isize)))
+    Some(Insn::Call(
+        (site + SITE_LEN).wrapping_add_signed(rel as isize),
+    ))
 }
 
 /// Where a 5-byte `jmp rel32` at `site` goes; `None` if `bytes` is not one.
@@ -84,16 +86,25 @@ mod tests {
     #[test]
     fn jmp_decodes_to_its_target() {
         for target in [SITE + 0x1234, SITE - 0x40_0000, SITE + SITE_LEN] {
-            assert_eq!(encode_jmp(SITE, target).map(|j| decode_jmp(SITE, &j)), Some(Some(target)));
+            assert_eq!(
+                encode_jmp(SITE, target).map(|j| decode_jmp(SITE, &j)),
+                Some(Some(target))
+            );
         }
-        assert_eq!(encode_call(SITE, SITE + 0x10).map(|c| decode_jmp(SITE, &c)), Some(None));
+        assert_eq!(
+            encode_call(SITE, SITE + 0x10).map(|c| decode_jmp(SITE, &c)),
+            Some(None)
+        );
         assert_eq!(decode_jmp(SITE, &[JMP_OPCODE, 0, 0]), None);
     }
 
     #[test]
     fn jmp_is_a_call_with_the_jmp_opcode() {
         let target = SITE + 0x1234;
-        let (c, j) = (encode_call(SITE, target).expect("in reach"), encode_jmp(SITE, target).expect("in reach"));
+        let (c, j) = (
+            encode_call(SITE, target).expect("in reach"),
+            encode_jmp(SITE, target).expect("in reach"),
+        );
         assert_eq!(j[0], JMP_OPCODE);
         assert_eq!(c[1..], j[1..]);
         assert_eq!(encode_jmp(SITE, SITE - (1 << 40)), None);
@@ -111,7 +122,10 @@ mod tests {
     #[test]
     fn call_rel32_is_relative_to_the_next_instruction() {
         assert_eq!(encode_call(SITE, SITE + 5), Some([0xe8, 0, 0, 0, 0]));
-        assert_eq!(encode_call(SITE, SITE), Some([0xe8, 0xfb, 0xff, 0xff, 0xff]));
+        assert_eq!(
+            encode_call(SITE, SITE),
+            Some([0xe8, 0xfb, 0xff, 0xff, 0xff])
+        );
     }
 
     #[test]

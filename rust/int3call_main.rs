@@ -38,9 +38,10 @@ module! {
 }
 
 struct Int3Call {
-    /// Dropped first (fields drop in declaration order): removing the files waits for any operation on
-    /// them to end. While a file is open the module is pinned (`pinning_debugfs.rs`), so
-    /// exit never runs under an open file, a running `call`, `bench` or torture.
+    /// Dropped first (fields drop in declaration order): removing the files waits for any
+    /// operation on them to end. While a file is open the module is pinned
+    /// (`pinning_debugfs.rs`), so exit never runs under an open file, a running `call`,
+    /// `bench` or torture.
     _files: pinning_debugfs::Dir<control::Control>,
     /// The control state; dropping it unregisters the die notifier.
     ctl: Pin<KBox<control::Control>>,
@@ -55,7 +56,8 @@ impl kernel::Module for Int3Call {
         pr_info!("self-test passed: int3 at a module call site emulated as a call\n");
         let ctl = KBox::pin_init(control::Control::new(syms, notifier), GFP_KERNEL)?;
         // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.
-        let files = unsafe { pinning_debugfs::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
+        let files =
+            unsafe { pinning_debugfs::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
         Ok(Self { _files: files, ctl })
     }
 }
@@ -74,7 +76,11 @@ impl Drop for Int3Call {
         let b = site::read_site();
         pr_info!(
             "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}\n",
-            b[0], b[1], b[2], b[3], b[4]
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4]
         );
     }
 }

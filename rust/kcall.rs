@@ -13,7 +13,7 @@
 //!
 //! Until then every call lands in a fallback that does nothing and reports failure.
 
-use core::ffi::{c_char, c_ulong, c_void};
+use kernel::ffi::{c_char, c_ulong, c_void};
 use kernel::{bindings, prelude::*};
 
 macro_rules! static_call {
@@ -21,26 +21,46 @@ macro_rules! static_call {
         concat!(
             ".pushsection .static_call.text, \"ax\"\n",
             ".balign 4\n",
-            ".globl ", $tramp, "\n",
-            ".type ", $tramp, ", @function\n",
-            $tramp, ":\n",
+            ".globl ",
+            $tramp,
+            "\n",
+            ".type ",
+            $tramp,
+            ", @function\n",
+            $tramp,
+            ":\n",
             // Its address is taken (for `__static_call_update`), but only direct calls
             // ever reach it.
             annotate_noendbr!(),
             "\n",
             ".byte 0xe9\n",
-            ".long ", $fallback, " - (. + 4)\n",
+            ".long ",
+            $fallback,
+            " - (. + 4)\n",
             ".byte 0x0f, 0xb9, 0xcc\n",
-            ".size ", $tramp, ", . - ", $tramp, "\n",
+            ".size ",
+            $tramp,
+            ", . - ",
+            $tramp,
+            "\n",
             ".popsection\n",
             ".pushsection .data, \"aw\"\n",
             ".balign 8\n",
-            ".globl ", $key, "\n",
-            ".type ", $key, ", @object\n",
-            $key, ":\n",
+            ".globl ",
+            $key,
+            "\n",
+            ".type ",
+            $key,
+            ", @object\n",
+            $key,
+            ":\n",
             // struct static_call_key { func = fallback, type = 1 (no sites list yet) }
-            ".quad ", $fallback, ", 1\n",
-            ".size ", $key, ", 16\n",
+            ".quad ",
+            $fallback,
+            ", 1\n",
+            ".size ",
+            $key,
+            ", 16\n",
             ".popsection\n",
         )
     };
@@ -52,7 +72,11 @@ core::arch::global_asm!(
         "__SCK__int3call_kallsyms_lookup_name",
         "int3call_unresolved_kallsyms"
     ),
-    static_call!("__SCT__int3call_text_poke", "__SCK__int3call_text_poke", "int3call_unresolved_text_poke"),
+    static_call!(
+        "__SCT__int3call_text_poke",
+        "__SCK__int3call_text_poke",
+        "int3call_unresolved_text_poke"
+    ),
     static_call!(
         "__SCT__int3call_smp_text_poke_single",
         "__SCK__int3call_smp_text_poke_single",
@@ -63,7 +87,11 @@ core::arch::global_asm!(
 
 extern "C" {
     fn __SCT__int3call_kallsyms_lookup_name(name: *const c_char) -> c_ulong;
-    fn __SCT__int3call_text_poke(addr: *mut c_void, opcode: *const c_void, len: usize) -> *mut c_void;
+    fn __SCT__int3call_text_poke(
+        addr: *mut c_void,
+        opcode: *const c_void,
+        len: usize,
+    ) -> *mut c_void;
     fn __SCT__int3call_smp_text_poke_single(
         addr: *mut c_void,
         opcode: *const c_void,
@@ -86,13 +114,22 @@ extern "C" fn int3call_unresolved_kallsyms(_name: *const c_char) -> c_ulong {
 }
 
 #[no_mangle]
-extern "C" fn int3call_unresolved_text_poke(addr: *mut c_void, _op: *const c_void, _len: usize) -> *mut c_void {
+extern "C" fn int3call_unresolved_text_poke(
+    addr: *mut c_void,
+    _op: *const c_void,
+    _len: usize,
+) -> *mut c_void {
     pr_err!("text_poke called before it was bound: nothing written\n");
     addr
 }
 
 #[no_mangle]
-extern "C" fn int3call_unresolved_poke_single(_a: *mut c_void, _o: *const c_void, _l: usize, _e: *const c_void) {
+extern "C" fn int3call_unresolved_poke_single(
+    _a: *mut c_void,
+    _o: *const c_void,
+    _l: usize,
+    _e: *const c_void,
+) {
     pr_err!("smp_text_poke_single called before it was bound: nothing written\n");
 }
 
@@ -155,7 +192,12 @@ pub(crate) fn check(target: Target, addr: usize) -> Result {
     match jump_target(target) {
         Some(to) if to == addr => Ok(()),
         to => {
-            pr_err!("static call at {:#x} jumps to {:x?}, not to {:#x}\n", trampoline(target), to, addr);
+            pr_err!(
+                "static call at {:#x} jumps to {:x?}, not to {:#x}\n",
+                trampoline(target),
+                to,
+                addr
+            );
             Err(EFAULT)
         }
     }
@@ -165,7 +207,7 @@ pub(crate) fn check(target: Target, addr: usize) -> Result {
 pub(crate) fn kallsyms_lookup_name(name: &CStr) -> usize {
     // SAFETY: a direct call through our trampoline to `kallsyms_lookup_name` (or to the
     // fallback, which returns 0); `name` is NUL-terminated.
-    unsafe { __SCT__int3call_kallsyms_lookup_name(name.as_ptr().cast()) as usize }
+    unsafe { __SCT__int3call_kallsyms_lookup_name(name.as_char_ptr()) }
 }
 
 /// `text_poke(addr, bytes, len)`.

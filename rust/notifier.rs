@@ -7,7 +7,7 @@
 //! `.kprobes.text` with everything it calls from this crate, so no kprobe can be put on it.
 
 use crate::{emulate, ffi, frame::RegsFrame, selftest, site, stats};
-use core::ffi::{c_int, c_void};
+use kernel::ffi::{c_int, c_void};
 use kernel::{bindings, prelude::*, types::Opaque};
 
 /// The notifier block lives in a static so that its address is stable while registered.
@@ -34,7 +34,11 @@ const NOTIFY_STOP: c_int = (bindings::NOTIFY_OK | bindings::NOTIFY_STOP_MASK) as
 /// Called by `notify_die()` only: for `DIE_INT3`, `data` points to a valid `struct die_args`
 /// whose `regs` is the trap frame of the int3, exclusively ours for this call.
 #[link_section = ".kprobes.text"]
-unsafe extern "C" fn on_die(_nb: *mut bindings::notifier_block, val: usize, data: *mut c_void) -> c_int {
+unsafe extern "C" fn on_die(
+    _nb: *mut bindings::notifier_block,
+    val: usize,
+    data: *mut c_void,
+) -> c_int {
     if val != ffi::DIE_INT3 as usize || data.is_null() {
         return NOTIFY_DONE;
     }

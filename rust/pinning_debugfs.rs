@@ -73,7 +73,10 @@ unsafe fn spec_of<T>(file: *const bindings::file) -> &'static Spec<T> {
 /// # Safety
 ///
 /// Called by the VFS only, on an inode and file of a file that [`Dir::create`] made.
-unsafe extern "C" fn open<T: Sync + 'static>(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+unsafe extern "C" fn open<T: Sync + 'static>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
     // SAFETY: `inode` is valid; its private pointer is the `T` that outlives the file.
     let data = unsafe { (*inode).i_private };
     // SAFETY: `file` is being opened; `show` expects the `T` as the seq_file's private data.
@@ -83,7 +86,10 @@ unsafe extern "C" fn open<T: Sync + 'static>(inode: *mut bindings::inode, file: 
 /// # Safety
 ///
 /// Called by `seq_read` only, on a seq_file that [`open`] set up.
-unsafe extern "C" fn show<T: Sync + 'static>(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+unsafe extern "C" fn show<T: Sync + 'static>(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
     // SAFETY: `open` made the seq_file's private data the shared `T`, alive while the file is.
     let data = unsafe { &*(*seq).private.cast::<T>() };
     // SAFETY: the seq_file belongs to a file of ours.
@@ -105,7 +111,11 @@ unsafe extern "C" fn write<T: Sync + 'static>(
 ) -> isize {
     // SAFETY: `single_open` made the file's private data a `seq_file`, whose private data is
     // the shared `T`.
-    let data = unsafe { &*(*(*file).private_data.cast::<bindings::seq_file>()).private.cast::<T>() };
+    let data = unsafe {
+        &*(*(*file).private_data.cast::<bindings::seq_file>())
+            .private
+            .cast::<T>()
+    };
     // SAFETY: the file is ours.
     let spec = unsafe { spec_of::<T>(file) };
     let mut reader = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), count).reader();
@@ -140,8 +150,14 @@ impl<T: Sync + 'static> Dir<T> {
             GFP_KERNEL,
         )?;
         // SAFETY: `name` is NUL-terminated; a NULL parent means the debugfs root.
-        let dentry = from_err_ptr(unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut()) })?;
-        let dir = Self { dentry, _fops: fops, _data: PhantomData };
+        let dentry = from_err_ptr(unsafe {
+            bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut())
+        })?;
+        let dir = Self {
+            dentry,
+            _fops: fops,
+            _data: PhantomData,
+        };
         for spec in specs {
             // SAFETY: every pointer is valid for as long as the file exists: `dir` removes the
             // files before `fops` is freed, `data` outlives `dir` (caller), `spec` is static.

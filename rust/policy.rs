@@ -6,8 +6,16 @@
 //! directly, the fast path); two or more -> the iterator trampoline, which walks them all.
 
 /// The callbacks a site can carry. The index is the bit in the registry mask.
-pub(crate) const CALLBACKS: [&str; 8] =
-    ["livepatch", "counter", "probe1", "probe2", "probe3", "probe4", "probe5", "probe6"];
+pub(crate) const CALLBACKS: [&str; 8] = [
+    "livepatch",
+    "counter",
+    "probe1",
+    "probe2",
+    "probe3",
+    "probe4",
+    "probe5",
+    "probe6",
+];
 /// The live patch: redirects the traced function to its v2 body.
 pub(crate) const LIVEPATCH: usize = 0;
 /// The per-CPU call counter.
@@ -112,7 +120,9 @@ pub(crate) fn forced_state(mode: Mode, mask: u32) -> Option<SiteState> {
     match mode {
         Mode::Nop => Some(SiteState::Nop),
         Mode::Iterator => Some(SiteState::Iterator),
-        Mode::Custom if mask.count_ones() == 1 => Some(SiteState::Custom(mask.trailing_zeros() as usize)),
+        Mode::Custom if mask.count_ones() == 1 => {
+            Some(SiteState::Custom(mask.trailing_zeros() as usize))
+        }
         Mode::Custom => None,
     }
 }
@@ -219,7 +229,10 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&s| s));
-        assert_eq!(stub_index(Policy::Old, Mode::Iterator, SiteState::Custom(LIVEPATCH)), 30 + 20);
+        assert_eq!(
+            stub_index(Policy::Old, Mode::Iterator, SiteState::Custom(LIVEPATCH)),
+            30 + 20
+        );
     }
 
     #[test]

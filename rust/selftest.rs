@@ -4,7 +4,10 @@
 //! `int3_emulate_call`, and check that the callee ran and came back.
 
 use crate::{emulate, emulate::CpuFrame, notifier::DieNotifier, stats};
-use kernel::{prelude::*, sync::atomic::{Atomic, Relaxed}};
+use kernel::{
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+};
 
 /// What the callee stores: proof that the emulated call reached it with our argument.
 pub(crate) const MAGIC: u32 = 0x1273_ca11;
@@ -83,7 +86,11 @@ pub(crate) fn run(_registered: &DieNotifier) -> Result {
     LAST_VALUE.store(out, Relaxed);
     LAST_RESULT.store(if out == MAGIC { 1 } else { 2 }, Relaxed);
     if out != MAGIC {
-        pr_err!("self-test failed: callee recorded {:#x}, expected {:#x}\n", out, MAGIC);
+        pr_err!(
+            "self-test failed: callee recorded {:#x}, expected {:#x}\n",
+            out,
+            MAGIC
+        );
         return Err(EIO);
     }
     stats::SELFTEST_PASSES.inc();

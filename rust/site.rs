@@ -16,7 +16,7 @@ use crate::{
     symbols::KernelSyms,
     torture, traced,
 };
-use core::ffi::c_void;
+use kernel::ffi::c_void;
 use kernel::{
     bindings,
     prelude::*,
@@ -60,6 +60,10 @@ impl Drop for TextMutexGuard<'_> {
 
 /// Runs on every CPU from an IPI: a serialising instruction, so the CPU drops any stale
 /// prefetched copy of the site (the kernel's `sync_core()`).
+///
+/// # Safety
+///
+/// None beyond the C ABI: `on_each_cpu` calls it with an `info` it never reads.
 unsafe extern "C" fn serialize(_info: *mut c_void) {
     // SAFETY: `cpuid` is available on every x86-64 CPU and has no side effects.
     unsafe { core::arch::x86_64::__cpuid(0) };
@@ -131,7 +135,10 @@ pub(crate) fn reset_window_stats() {
 /// The mean and the longest measured window since the last reset, in nanoseconds.
 pub(crate) fn window_stats() -> (u64, u64) {
     let n = WINDOWS.get();
-    (if n == 0 { 0 } else { WINDOW_NS_SUM.get() / n }, WINDOW_NS_MAX.load(Relaxed))
+    (
+        if n == 0 { 0 } else { WINDOW_NS_SUM.get() / n },
+        WINDOW_NS_MAX.load(Relaxed),
+    )
 }
 
 /// Refuses to write unless the site holds `expected`: something else (another patcher, a
@@ -142,7 +149,8 @@ fn verify(_guard: &TextMutexGuard<'_>, expected: &[u8; insn::SITE_LEN]) -> Resul
     if found != *expected {
         pr_err!(
             "flip refused: the site holds {:02x?}, expected {:02x?}; nothing written\n",
-            found, expected
+            found,
+            expected
         );
         stats::VERIFY_REFUSED.inc();
         return Err(EBUSY);

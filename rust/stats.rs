@@ -82,5 +82,3 @@ pub(crate) static ALL: [(&str, &Counter); 17] = [
     ("selftest_runs", &SELFTEST_RUNS),
     ("selftest_passes", &SELFTEST_PASSES),
 ];
-
-

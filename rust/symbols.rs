@@ -6,7 +6,6 @@
 //! placed on it (register, read `kp.addr`, unregister), then it looks up the rest.
 
 use crate::{ffi, kcall};
-use core::ffi::CStr;
 use kernel::{bindings, prelude::*};
 
 /// The non-exported kernel objects we use, resolved once at load.
@@ -26,14 +25,17 @@ unsafe impl Sync for KernelSyms {}
 /// its ENDBR on an IBT kernel, which is as good a target for a direct jump.
 fn kallsyms_lookup_name_addr() -> Result<usize> {
     let mut kp = ffi::kprobe {
-        symbol_name: c"kallsyms_lookup_name".as_ptr(),
+        symbol_name: c"kallsyms_lookup_name".as_char_ptr(),
         ..Default::default()
     };
     // SAFETY: `kp` is a zero-initialised kprobe naming a symbol; it stays alive and in place
     // until `unregister_kprobe` below, which is all the kprobe core requires.
     let ret = unsafe { ffi::register_kprobe(&mut kp) };
     if ret < 0 {
-        pr_err!("cannot place a kprobe on kallsyms_lookup_name: error {}\n", ret);
+        pr_err!(
+            "cannot place a kprobe on kallsyms_lookup_name: error {}\n",
+            ret
+        );
         return Err(Error::from_errno(ret));
     }
     let addr = kp.addr as usize;
@@ -54,7 +56,10 @@ fn lookup(names: &[&'static CStr]) -> Result<(usize, &'static CStr)> {
             return Ok((addr, name));
         }
     }
-    pr_err!("kernel symbol not found: {:?} (is this an x86-64 kernel with KALLSYMS_ALL?)\n", names);
+    pr_err!(
+        "kernel symbol not found: {:?} (is this an x86-64 kernel with KALLSYMS_ALL?)\n",
+        names
+    );
     Err(ENOENT)
 }
 
@@ -85,9 +90,17 @@ impl KernelSyms {
         Ok(Self {
             text_mutex: text_mutex as *mut bindings::mutex,
             bound: [
-                (c"kallsyms_lookup_name", kcall::Target::KallsymsLookupName, kallsyms),
+                (
+                    c"kallsyms_lookup_name",
+                    kcall::Target::KallsymsLookupName,
+                    kallsyms,
+                ),
                 (c"text_poke", kcall::Target::TextPoke, text_poke),
-                (poke_single_name, kcall::Target::SmpTextPokeSingle, poke_single),
+                (
+                    poke_single_name,
+                    kcall::Target::SmpTextPokeSingle,
+                    poke_single,
+                ),
             ],
         })
     }

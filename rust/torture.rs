@@ -7,6 +7,7 @@
 //! The guest kernel is fully preemptible, where `cond_resched()` is a no-op (and has no
 //! binding); the callers are preempted like any task.
 
+use crate::control::interrupted;
 use crate::{
     busted::Busted,
     command::TortureParams,
@@ -15,8 +16,7 @@ use crate::{
     stats, traced,
     verdict::{self, Report},
 };
-use core::ffi::{c_int, c_void};
-use crate::control::interrupted;
+use kernel::ffi::{c_int, c_void};
 use kernel::{
     bindings,
     prelude::*,
@@ -57,7 +57,12 @@ struct CallerStats {
 
 const MAX: usize = crate::command::MAX_THREADS as usize;
 static CALLERS: [CallerStats; MAX] = [const {
-    CallerStats { calls: Counter::new(), v1: Counter::new(), v2: Counter::new(), corrupt: Counter::new() }
+    CallerStats {
+        calls: Counter::new(),
+        v1: Counter::new(),
+        v2: Counter::new(),
+        corrupt: Counter::new(),
+    }
 }; MAX];
 
 /// A caller kthread: call, check, repeat, until told to stop.
@@ -102,8 +107,8 @@ impl Callers {
                     Some(caller),
                     i as usize as *mut c_void,
                     bindings::NUMA_NO_NODE,
-                    c"int3call-call/%u".as_ptr().cast(),
-                    i as core::ffi::c_uint,
+                    c"int3call-call/%u".as_char_ptr(),
+                    i as kernel::ffi::c_uint,
                 )
             };
             if let Err(e) = kernel::error::from_err_ptr(task) {
@@ -146,9 +151,17 @@ fn sum(f: impl Fn(&CallerStats) -> &Counter) -> u64 {
 
 /// Runs one torture; returns the report (with its verdict) or an error if it could not run.
 pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
-    let threads = if p.threads == 0 { kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS) } else { p.threads };
+    let threads = if p.threads == 0 {
+        kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS)
+    } else {
+        p.threads
+    };
     let saved = ctl.state.lock().begin_torture(&ctl.syms, p)?;
-    CALLERS.iter().for_each(|c| [&c.calls, &c.v1, &c.v2, &c.corrupt].iter().for_each(|k| k.reset()));
+    CALLERS.iter().for_each(|c| {
+        [&c.calls, &c.v1, &c.v2, &c.corrupt]
+            .iter()
+            .for_each(|k| k.reset())
+    });
     let mut report = Report {
         engine: Some(p.engine),
         policy: Some(p.policy),
@@ -168,7 +181,12 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         };
         // Flip only once every caller is calling (bounded: 10 s, or a signal).
         for _ in 0..10_000 {
-            if CALLERS.iter().take(threads as usize).all(|c| c.calls.get() > 0) || interrupted() {
+            if CALLERS
+                .iter()
+                .take(threads as usize)
+                .all(|c| c.calls.get() > 0)
+                || interrupted()
+            {
                 break;
             }
             fsleep(Delta::from_millis(1));
@@ -205,7 +223,8 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.to_custom = by_target(p.policy, Mode::Custom);
     report.to_iterator = by_target(p.policy, Mode::Iterator);
     // Flips to a NOP (only the restoring one, after the callers stopped) have no target here.
-    report.to_iterator[verdict::T_ELSEWHERE] += traced::emulated_to(p.policy, Mode::Nop).iter().sum::<u64>();
+    report.to_iterator[verdict::T_ELSEWHERE] +=
+        traced::emulated_to(p.policy, Mode::Nop).iter().sum::<u64>();
     report.int3_hits = stats::INT3_HITS.get();
     report.stale_int3 = stats::STALE_INT3.get();
     report.rewinds_gone = stats::REWINDS_GONE.get();

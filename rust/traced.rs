@@ -294,13 +294,17 @@ pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
 #[inline(always)]
 pub(crate) fn is_trampoline(addr: usize) -> bool {
     addr == int3call_tramp_iterator as usize
-        || (0..policy::CALLBACKS.len()).any(|cb| trampoline(policy::SiteState::Custom(cb)) == Some(addr))
+        || (0..policy::CALLBACKS.len())
+            .any(|cb| trampoline(policy::SiteState::Custom(cb)) == Some(addr))
 }
 
 /// Hits that reached any stub of `policy`.
 pub(crate) fn emulated_by(policy: policy::Policy) -> u64 {
     let base = policy as usize * policy::STUBS_PER_POLICY;
-    EMUL_COUNTS[base..base + policy::STUBS_PER_POLICY].iter().map(Counter::get).sum()
+    EMUL_COUNTS[base..base + policy::STUBS_PER_POLICY]
+        .iter()
+        .map(Counter::get)
+        .sum()
 }
 
 /// Hits that `policy` emulated in flips to a `to` site, by stub target.
@@ -342,7 +346,11 @@ pub(crate) fn check_layout() -> kernel::error::Result {
     // SAFETY: a constant in .rodata, written by the assembler, never changed.
     let len = unsafe { int3call_emul_stubs_len } as usize;
     if len != 16 * policy::STUBS {
-        kernel::pr_err!("emulation stubs span {} bytes, expected {}\n", len, 16 * policy::STUBS);
+        kernel::pr_err!(
+            "emulation stubs span {} bytes, expected {}\n",
+            len,
+            16 * policy::STUBS
+        );
         return Err(kernel::error::code::EINVAL);
     }
     Ok(())

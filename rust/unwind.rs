@@ -14,7 +14,7 @@
 //! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`).
 
 use crate::{ffi, frame};
-use core::ffi::c_ulong;
+use kernel::ffi::c_ulong;
 use kernel::{
     sync::atomic::{Acquire, Atomic, Relaxed, Release},
     task::Task,
@@ -61,7 +61,13 @@ pub(crate) fn last() -> Option<Trace> {
     let walked = (WALKED.load(Acquire) as usize).checked_sub(1)?;
     let kept = walked.min(MAX_FRAMES);
     Some(Trace {
-        frames: core::array::from_fn(|i| if i < kept { FRAMES[i].load(Relaxed) as usize } else { 0 }),
+        frames: core::array::from_fn(|i| {
+            if i < kept {
+                FRAMES[i].load(Relaxed) as usize
+            } else {
+                0
+            }
+        }),
         kept,
         walked,
         reliable: FLAWS.load(Relaxed) == 0 && walked < MAX_WALK,
@@ -89,11 +95,18 @@ fn capture() {
     let mut state = ffi::unwind_state::default();
     let sp: usize;
     // SAFETY: reads the stack pointer; no memory access, no flags changed.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
     // SAFETY: `state` is ours; the task is the current one, whose stack we are on, and `sp`
     // lies in it (our own frame), so the walk starts at the frame above ours: our caller.
     unsafe {
-        ffi::__unwind_start(&mut state, Task::current_raw(), core::ptr::null_mut(), sp as *mut c_ulong)
+        ffi::__unwind_start(
+            &mut state,
+            Task::current_raw(),
+            core::ptr::null_mut(),
+            sp as *mut c_ulong,
+        )
     };
     // The walk `arch_stack_walk_reliable` makes: stop at an unwinder error, at a frame with no
     // return address, or, for a user task, at the registers saved on entry from user mode.

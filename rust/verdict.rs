@@ -133,7 +133,8 @@ pub(crate) fn broken(r: &Report, engine: Engine, policy: Policy) -> u32 {
     let hits: u64 = r.emulated.iter().sum();
     let ours = r.emulated[policy as usize];
     let (want_custom, want_iterator) = expected_targets(policy);
-    let astray = |by: &[u64; 4], want: usize| by.iter().enumerate().any(|(t, &n)| t != want && n > 0);
+    let astray =
+        |by: &[u64; 4], want: usize| by.iter().enumerate().any(|(t, &n)| t != want && n > 0);
     let mut b = 0;
     if r.corrupt != 0 {
         b |= CORRUPT;
@@ -187,7 +188,13 @@ mod tests {
     /// A healthy run of `policy`: 1000 calls, 10 hits each way.
     fn healthy(policy: Policy) -> Report {
         let (c, i) = expected_targets(policy);
-        let mut r = Report { calls: 1000, v2: 1000, cb_livepatch: 1000, int3_hits: 20, ..Default::default() };
+        let mut r = Report {
+            calls: 1000,
+            v2: 1000,
+            cb_livepatch: 1000,
+            int3_hits: 20,
+            ..Default::default()
+        };
         r.emulated[policy as usize] = 20;
         r.to_custom[c] = 10;
         r.to_iterator[i] = 10;
@@ -214,8 +221,14 @@ mod tests {
     #[test]
     fn new_and_old_leave_opposite_signatures() {
         // A `new` run judged as `old` (and back) breaks "target": the signature tells them apart.
-        assert_eq!(judge(healthy(Policy::New), Engine::Kernel, Policy::Old).0 & TARGET, TARGET);
-        assert_eq!(judge(healthy(Policy::Old), Engine::Kernel, Policy::New).0 & TARGET, TARGET);
+        assert_eq!(
+            judge(healthy(Policy::New), Engine::Kernel, Policy::Old).0 & TARGET,
+            TARGET
+        );
+        assert_eq!(
+            judge(healthy(Policy::Old), Engine::Kernel, Policy::New).0 & TARGET,
+            TARGET
+        );
         assert_ne!(expected_targets(Policy::New), expected_targets(Policy::Old));
     }
 
@@ -228,7 +241,10 @@ mod tests {
             (|r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999), MISSED),
             (|r| r.cb_livepatch += 1, LIVEPATCH),
             (|r| (r.emulated[1], r.int3_hits) = (1, 21), POLICY),
-            (|r| (r.to_custom[T_ITERATOR], r.to_custom[T_LIVEPATCH]) = (1, 9), TARGET),
+            (
+                |r| (r.to_custom[T_ITERATOR], r.to_custom[T_LIVEPATCH]) = (1, 9),
+                TARGET,
+            ),
             (|r| r.to_iterator[T_ELSEWHERE] = 1, TARGET),
             (|r| r.int3_hits = 19, INT3_HITS),
             (|r| r.rewinds_gone = 1, REWINDS),
@@ -248,7 +264,10 @@ mod tests {
         r.missed -= 1;
         r.v2 += 1;
         r.cb_livepatch += 1;
-        assert_eq!(judge(r, Engine::Kernel, Policy::Nop), (MISSED, Verdict::Fail));
+        assert_eq!(
+            judge(r, Engine::Kernel, Policy::Nop),
+            (MISSED, Verdict::Fail)
+        );
         // With `new`, a single skipped (missed) call fails.
         let mut r = healthy(Policy::New);
         (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999);
@@ -266,8 +285,16 @@ mod tests {
 
     #[test]
     fn no_hit_is_inconclusive_and_stopped_is_not_a_pass() {
-        let r = Report { calls: 10, v2: 10, cb_livepatch: 10, ..Default::default() };
-        assert_eq!(judge(r, Engine::Kernel, Policy::New), (0, Verdict::Inconclusive));
+        let r = Report {
+            calls: 10,
+            v2: 10,
+            cb_livepatch: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            judge(r, Engine::Kernel, Policy::New),
+            (0, Verdict::Inconclusive)
+        );
         let mut r = healthy(Policy::Old);
         r.stopped = true;
         assert_eq!(judge(r, Engine::Kernel, Policy::Old), (0, Verdict::Stopped));

@@ -41,6 +41,16 @@ upass=$((upass + ppass)) ufail=$((ufail + pfail)) uskip=$((uskip + pskip))
 echo "host: $upass passed, $ufail failed, $uskip skipped"
 fi
 
+spass=0 sfail=0
+if [ $debug = 0 ]; then
+	echo "== style: the kernel's rustfmt and clippy on our Rust"
+	style=$("$INT3CALL_TOP/scripts/style.sh" 2>&1)
+	echo "$style" | grep -v '^style: '
+	read -r spass sfail < <(echo "$style" | sed -n 's/^style: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	[ -n "$spass" ] || { echo "  FAIL: no verdict from style.sh"; spass=0 sfail=1; }
+fi
+upass=$((upass + spass)) ufail=$((ufail + sfail))
+
 echo "== build (sysroot, kernel, module, initramfs)"
 gpass=0 gfail=0 gskip=0
 if ! "$INT3CALL_TOP/scripts/build-module.sh" >/dev/null || ! "$INT3CALL_TOP/scripts/initramfs.sh" >/dev/null; then

@@ -16,6 +16,10 @@ INT3CALL_CACHE=${INT3CALL_CACHE:-/var/cache/int3call}
 INT3CALL_SYSROOT_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev build-essential bc bison flex
 libelf-dev libssl-dev cpio kmod busybox-static python3 xz-utils zstd ca-certificates"
 
+# Tools added to an existing sysroot on first use (not part of its key, so adding one does not
+# rebuild the kernels): the kernel's own style checkers for `make check`.
+INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy"
+
 INT3CALL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Which test kernel: base (scripts/kernel.config) or debug (kernel-debug.config on top of it:

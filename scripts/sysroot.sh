@@ -23,8 +23,21 @@ add_series() {
 	in_sysroot "$1" dpkg-query -W -f '${Package} ${Version}\n' rustc rust-src bindgen clang lld 'linux-source-*' \
 		>"$1/.int3call-versions"
 }
+# Tools that came after a sysroot was made go into it once, the same way.
+add_tools() {
+	# shellcheck disable=SC2086
+	in_sysroot "$1" dpkg-query -W $INT3CALL_SYSROOT_TOOLS >/dev/null 2>&1 && return 0
+	[ "$(id -u)" = 0 ] || die "adding $INT3CALL_SYSROOT_TOOLS to the sysroot needs root"
+	exec 9>"$1.lock"; flock 9
+	log "apt-get install $INT3CALL_SYSROOT_TOOLS into the sysroot"
+	in_sysroot "$1" apt-get update -qq
+	# shellcheck disable=SC2086
+	in_sysroot "$1" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_TOOLS >/dev/null
+	in_sysroot "$1" apt-get clean
+}
 if [ -f "$root/.int3call-ready" ]; then
 	add_series "$root"
+	add_tools "$root"
 	echo "$root"; exit 0
 fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root (or bring your own tree: make KDIR=/path LLVM=1)"
@@ -44,6 +57,7 @@ in_sysroot "$tmp" apt-get update -qq
 # shellcheck disable=SC2086
 in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_PKGS >/dev/null
 add_series "$tmp"
+add_tools "$tmp"
 touch "$tmp/.int3call-ready"
 mv "$tmp" "$root"
 log "sysroot ready: $root"
