@@ -7,19 +7,24 @@ source "$(dirname "$0")/settings.sh"
 [ "$(printf '%s\n' "$INT3CALL_SERIES_MIN" "$INT3CALL_SERIES" | sort -V | head -n1)" = "$INT3CALL_SERIES_MIN" ] ||
 	die "Linux $INT3CALL_SERIES is too old: int3call needs the kernel crate of Linux $INT3CALL_SERIES_MIN or newer (tested: $INT3CALL_SERIES_TESTED)"
 root=$(sysroot_dir)
+# sysroot_install ROOT WHAT APT-ARGS...: apt-get install into an existing sysroot, as root and
+# under a lock (two series set up at once must not share dpkg). Fails if apt-get does.
+sysroot_install() {
+	local root=$1 what=$2; shift 2
+	[ "$(id -u)" = 0 ] || die "adding $what to the sysroot needs root"
+	exec 9>"$root.lock"; flock 9
+	log "apt-get install $what into the sysroot"
+	in_sysroot "$root" apt-get update -qq
+	in_sysroot "$root" apt-get install -y -qq --no-install-recommends "$@" >/dev/null || return 1
+	in_sysroot "$root" apt-get clean
+}
 # Another series' source goes into the same sysroot (same toolchain), once.
 add_series() {
-	[ ! -f "$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz" ] || return 0
-	[ "$(id -u)" = 0 ] || die "adding linux-source-$INT3CALL_SERIES to the sysroot needs root"
-	exec 9>"$1.lock"; flock 9 # two series set up at once must not share dpkg
-	[ ! -f "$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz" ] || return 0
-	log "apt-get install linux-source-$INT3CALL_SERIES (from $INT3CALL_SUITE-backports)"
-	in_sysroot "$1" apt-get update -qq
-	if ! in_sysroot "$1" apt-get install -y -qq --no-install-recommends -t "$INT3CALL_SUITE-backports" \
-		"linux-source-$INT3CALL_SERIES" >/dev/null; then
+	local src="$1/usr/src/linux-source-$INT3CALL_SERIES.tar.xz"
+	[ ! -f "$src" ] || return 0
+	sysroot_install "$1" "linux-source-$INT3CALL_SERIES (from $INT3CALL_SUITE-backports)" \
+		-t "$INT3CALL_SUITE-backports" "linux-source-$INT3CALL_SERIES" && [ -f "$src" ] ||
 		die "linux-source-$INT3CALL_SERIES is not in $INT3CALL_SUITE-backports: pick a series the archive has (apt-cache search linux-source in the sysroot)"
-	fi
-	in_sysroot "$1" apt-get clean
 	in_sysroot "$1" dpkg-query -W -f '${Package} ${Version}\n' rustc rust-src bindgen clang lld 'linux-source-*' \
 		>"$1/.int3call-versions"
 }
@@ -27,13 +32,9 @@ add_series() {
 add_tools() {
 	# shellcheck disable=SC2086
 	in_sysroot "$1" dpkg-query -W $INT3CALL_SYSROOT_TOOLS >/dev/null 2>&1 && return 0
-	[ "$(id -u)" = 0 ] || die "adding $INT3CALL_SYSROOT_TOOLS to the sysroot needs root"
-	exec 9>"$1.lock"; flock 9
-	log "apt-get install $INT3CALL_SYSROOT_TOOLS into the sysroot"
-	in_sysroot "$1" apt-get update -qq
 	# shellcheck disable=SC2086
-	in_sysroot "$1" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_TOOLS >/dev/null
-	in_sysroot "$1" apt-get clean
+	sysroot_install "$1" "$INT3CALL_SYSROOT_TOOLS" $INT3CALL_SYSROOT_TOOLS ||
+		die "cannot install $INT3CALL_SYSROOT_TOOLS into the sysroot"
 }
 if [ -f "$root/.int3call-ready" ]; then
 	add_series "$root"
