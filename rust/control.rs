@@ -371,12 +371,7 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     }
     let _claim = ctl.claim("unwind", Busy::Unwind)?;
     let site_state = ctl.state.lock().site;
-    let runs_counter = match site_state {
-        SiteState::Nop => false,
-        SiteState::Custom(cb) => cb == policy::COUNTER,
-        SiteState::Iterator => callbacks::registered() & (1 << policy::COUNTER) != 0,
-    };
-    if !runs_counter {
+    if !policy::runs(site_state, callbacks::registered(), policy::COUNTER) {
         pr_warn!(
             "unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
             site_state.mode().name()

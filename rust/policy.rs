@@ -136,14 +136,19 @@ pub(crate) fn emulated(policy: Policy, old: SiteState, new: SiteState) -> SiteSt
     }
 }
 
+/// Whether a call through a site in `state` runs callback `cb`, given the registered ones.
+pub(crate) fn runs(state: SiteState, mask: u32, cb: usize) -> bool {
+    match state {
+        SiteState::Nop => false,
+        SiteState::Custom(c) => c == cb,
+        SiteState::Iterator => mask & (1 << cb) != 0,
+    }
+}
+
 /// Whether a call through a site in `state` runs the live patch (so must return v2), given
 /// the registered callbacks.
 pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
-    match state {
-        SiteState::Nop => false,
-        SiteState::Custom(cb) => cb == LIVEPATCH,
-        SiteState::Iterator => mask & (1 << LIVEPATCH) != 0,
-    }
+    runs(state, mask, LIVEPATCH)
 }
 
 /// Emulation stubs: one per (policy, kind of flip, target). A stub counts the hit, then acts
@@ -210,6 +215,16 @@ mod tests {
         assert!(!patches(SiteState::Custom(COUNTER), lp | 2));
         assert!(patches(SiteState::Iterator, lp | 2));
         assert!(!patches(SiteState::Iterator, 2));
+    }
+
+    #[test]
+    fn a_site_runs_its_custom_callback_or_every_registered_one() {
+        let counter = 1 << COUNTER;
+        assert!(!runs(SiteState::Nop, counter, COUNTER));
+        assert!(runs(SiteState::Custom(COUNTER), 0, COUNTER));
+        assert!(!runs(SiteState::Custom(LIVEPATCH), counter, COUNTER));
+        assert!(runs(SiteState::Iterator, counter | 1 << LIVEPATCH, COUNTER));
+        assert!(!runs(SiteState::Iterator, 1 << LIVEPATCH, COUNTER));
     }
 
     #[test]
