@@ -8,7 +8,7 @@ source "$(dirname "$0")/settings.sh"
 root=$("$INT3CALL_TOP/scripts/sysroot.sh") || exit 1
 tree=$("$INT3CALL_TOP/scripts/kernel.sh") || exit 1
 rel=$(kernel_rel)
-src=/src/int3call-style-$INT3CALL_SERIES
+src=/src/int3call-style${INT3CALL_BUILD_TAG:-}-$INT3CALL_SERIES
 pass=0 fail=0
 ok() { echo "  ok: $1"; pass=$((pass + 1)); }
 bad() { echo "  FAIL: $1"; fail=$((fail + 1)); }
