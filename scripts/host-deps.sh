@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+[ "$INT3CALL_QEMU" != host ] || command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v python3 >/dev/null || need+=(python3)
 [ ${#need[@]} -eq 0 ] && exit 0

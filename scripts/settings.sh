@@ -17,8 +17,9 @@ INT3CALL_SYSROOT_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev build-
 libelf-dev libssl-dev cpio kmod busybox-static python3 xz-utils zstd ca-certificates"
 
 # Tools added to an existing sysroot on first use (not part of its key, so adding one does not
-# rebuild the kernels): the kernel's own style checkers for `make check`.
-INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy"
+# rebuild the kernels): the kernel's own style checkers for `make check`, the emulator every
+# guest runs on, virtme-ng (`make vng`), and rsync (the kselftest install uses it).
+INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy qemu-system-x86 virtme-ng rsync udev iproute2 systemd-sysv"
 
 INT3CALL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -58,15 +59,34 @@ sysroot_dir() { printf '%s/sysroot-%s-%s\n' "$INT3CALL_CACHE" "$INT3CALL_SUITE" 
 # Run a command inside the sysroot, with /proc, /sys and /dev bound in a private mount
 # namespace: the mounts vanish with the command, so concurrent runs (a module build beside a
 # kernel build) never unmount each other's /proc, and nothing is left mounted.
-in_sysroot() {
-	local root=$1; shift
+in_sysroot() { sysroot_exec "" "$@"; }
+# in_sysroot_sharing DIR ROOT CMD...: the same, with the host's DIR also seen at the same path
+# inside (the guest runs: QEMU from the sysroot reads and writes out/).
+in_sysroot_sharing() { mkdir -p "$2$1"; sysroot_exec "$@"; }
+sysroot_exec() {
 	unshare --mount --propagation private -- /bin/sh -ec '
-		root=$1; shift
+		share=$1 root=$2; shift 2
 		mount --bind /proc "$root/proc"
 		mount --bind /sys "$root/sys"
 		mount --rbind /dev "$root/dev"
+		[ -z "$share" ] || mount --bind "$share" "$root$share"
 		exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' in_sysroot "$root" "$@"
+			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' in_sysroot "$@"
+}
+
+# The emulator for every guest run: the sysroot's QEMU (trixie's, pinned with the toolchain, so
+# every host runs the same one), or INT3CALL_QEMU=host for the host's qemu-system-x86_64.
+INT3CALL_QEMU=${INT3CALL_QEMU:-sysroot}
+case $INT3CALL_QEMU in
+sysroot | host) ;;
+*) printf '[int3call] error: INT3CALL_QEMU must be sysroot or host, not %s\n' "$INT3CALL_QEMU" >&2; exit 1 ;;
+esac
+
+# The selftests' test programs: every selftests/int3call/*.sh but the helpers. The Makefile's
+# TEST_PROGS must list exactly these, and every runner must run them all (check.sh counts).
+selftest_progs() {
+	(cd "$INT3CALL_TOP/selftests/int3call" && ls ./*.sh) | sed 's|^\./||' |
+		grep -vxE 'lib\.sh|ktap_fallback\.sh|run_tests\.sh' | sort
 }
 
 # The fragments of the current flavour, in merge order.

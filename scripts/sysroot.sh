@@ -30,8 +30,11 @@ add_series() {
 }
 # Tools that came after a sysroot was made go into it once, the same way.
 add_tools() {
+	# Installed means "ii": dpkg-query -W alone also lists a package apt only knows of.
+	local have
 	# shellcheck disable=SC2086
-	in_sysroot "$1" dpkg-query -W $INT3CALL_SYSROOT_TOOLS >/dev/null 2>&1 && return 0
+	have=$(in_sysroot "$1" dpkg-query -W -f '${db:Status-Abbrev}\n' $INT3CALL_SYSROOT_TOOLS 2>/dev/null | grep -c '^ii' || true)
+	[ "$have" -ne "$(echo $INT3CALL_SYSROOT_TOOLS | wc -w)" ] || return 0
 	# shellcheck disable=SC2086
 	sysroot_install "$1" "$INT3CALL_SYSROOT_TOOLS" $INT3CALL_SYSROOT_TOOLS ||
 		die "cannot install $INT3CALL_SYSROOT_TOOLS into the sysroot"
