@@ -59,6 +59,12 @@ if splat=$(grep -m3 -E 'Kernel panic|Oops|BUG:|WARNING:|general protection|Call 
 	problems+=("kernel splat on the console: $(echo "$splat" | head -1)")
 fi
 [ "$((passed + failed))" -gt 0 ] || problems+=("no test ran")
+# INT3CALL_EXPECT_TESTS=N: how many tests the runner must have planned (a runner that reads
+# fewer from the Makefile, or a Makefile that forgot one, would otherwise pass).
+tplan=$(grep -m1 -E '^1\.\.[0-9]+' "$out" | tr -d '\r' | sed 's/^1\.\.//; s/ .*//')
+if [ -n "${INT3CALL_EXPECT_TESTS:-}" ] && [ "${tplan:-0}" != "$INT3CALL_EXPECT_TESTS" ]; then
+	problems+=("the runner planned ${tplan:-no} tests, not the $INT3CALL_EXPECT_TESTS expected")
+fi
 for p in "${problems[@]}"; do echo "  FAIL: $p"; done
 [ ${#problems[@]} -eq 0 ] || { echo "  (console: $console)"; failed=$((failed + ${#problems[@]})); }
 echo "guest: $passed passed, $failed failed, $skips skipped"

@@ -11,9 +11,9 @@ before=$(snapshot)
 long=$(head -c 200 /dev/zero | tr '\0' x)  # over MAX_INPUT (128)
 # refused FILE VALUE: the write fails, a warning names the file, nothing changed.
 refused() {
-	dmesg -c >/dev/null
+	kmark
 	if printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null; then return 1; fi
-	dmesg | grep -q "int3call: $1: \|int3call: mode: custom needs" || { echo "# no warning for $1"; return 1; }
+	klog | grep -q "int3call: $1: \|int3call: mode: custom needs" || { echo "# no warning for $1"; return 1; }
 	test "$(snapshot)" = "$before"
 }
 for case in "engine:bogus" "engine:KERNEL" "engine:$long" "emulate:newest" "emulate:" \

@@ -19,8 +19,8 @@ hits() { dbg_get stats "cb_$1"; }
 stat() { dbg_get stats "$1"; }
 
 flips_refused_at_nop() {
-	dmesg -c >/dev/null
-	! dbg_write bench "flips 3" && dmesg | grep -q "bench: flips needs a callback" && site_is nop
+	kmark
+	! dbg_write bench "flips 3" && klog | grep -q "bench: flips needs a callback" && site_is nop
 }
 custom_calls() {
 	p1=$(hits probe1)
@@ -48,11 +48,11 @@ livepatched_calls() {
 	dbg_write callbacks +livepatch && timed calls 1000 1000 iterator && test "$(hits livepatch)" -ge 1000
 }
 ftrace_ops_peer() {
-	[ -f /ftrace-ops.ko ] || return 1
-	dmesg -c >/dev/null
-	! insmod /ftrace-ops.ko nr_function_calls=1000 nr_ops_relevant=2 save_regs=Y check_count=Y 2>/dev/null &&
-		dmesg | grep -q "Attempted 1000 calls to tracee_relevant.* in [0-9]*ns" &&
-		! dmesg | grep -q "Counter called"
+	[ -f "$FTRACE_OPS_KO" ] || return 1
+	kmark
+	! insmod "$FTRACE_OPS_KO" nr_function_calls=1000 nr_ops_relevant=2 save_regs=Y check_count=Y 2>/dev/null &&
+		klog | grep -q "Attempted 1000 calls to tracee_relevant.* in [0-9]*ns" &&
+		! klog | grep -q "Counter called"
 }
 
 ktap_check "plain: 1000 calls of the function without a site" timed plain 1000 1000 nop
@@ -65,10 +65,10 @@ ktap_check "flips on the kernel engine: 3 round trips = 6 flips" flips_on kernel
 ktap_check "flips on the module engine: 3 round trips = 6 flips" flips_on module
 ktap_check "iterator, 2 callbacks: 1000 calls, each hit both" iterator_calls
 ktap_check "iterator with the live patch: every timed call ran v2" livepatched_calls
-if [ -f /ftrace-ops.ko ]; then
+if [ -f "$FTRACE_OPS_KO" ]; then
 	ktap_check "ftrace-ops sample (2 ops, regs): ran, called its ops, printed its timing" ftrace_ops_peer
 else
-	ktap_skip "ftrace-ops sample" "no /ftrace-ops.ko (CONFIG_SAMPLE_FTRACE_OPS=m)"
+	ktap_skip "ftrace-ops sample" "no $FTRACE_OPS_KO (CONFIG_SAMPLE_FTRACE_OPS=m; INT3CALL_FTRACE_OPS_KO=path)"
 fi
 ktap_check_no_splat
 ktap_finish

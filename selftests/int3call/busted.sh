@@ -22,9 +22,13 @@ for case in "swap_policy kernel target" "swap_policy module target" "iter_drop k
 	if busted "$@"; then ok=ktap_ok; else ok=ktap_fail; fi
 	$ok "busted=$1 on $2 fails, broken: $3 (verdict: $(t verdict), broken: $(t broken))"
 done
-ktap_check "the log names the injected variant" sh -c "dmesg | grep -q \"busted variant 'spin' injected on purpose\""
-ktap_check "busted=spin on the kernel engine is refused (EINVAL)" sh -c \
-	"! printf 'engine=kernel busted=spin\n' >$DBG/torture && dmesg | grep -q 'busted variant breaks the module engine'"
+logged() { klog_since "$_test_mark" | grep -q "$1"; }
+ktap_check "the log names the injected variant" logged "busted variant 'spin' injected on purpose"
+spin_refused_on_kernel() {
+	kmark
+	! printf 'engine=kernel busted=spin\n' >"$DBG/torture" && klog | grep -q 'busted variant breaks the module engine'
+}
+ktap_check "busted=spin on the kernel engine is refused (EINVAL)" spin_refused_on_kernel
 ktap_check "busted=bogus is refused" sh -c "! printf 'busted=bogus\n' >$DBG/torture"
 for e in kernel module; do
 	w=0; [ $e = module ] && w=100

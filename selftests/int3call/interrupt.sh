@@ -13,14 +13,14 @@ before=$(snapshot)
 # SIGTERM; it must end, log LOGLINE, and leave the state as it was (the site in STATE,
 # default custom).
 interrupted() {
-	dmesg -c >/dev/null
+	kmark
 	( dbg_write "$1" "$2" ) &
 	_pid=$!
 	wait_for busy_is "$3" || { ktap_diag "$1 never started"; kill -TERM $_pid; return 1; }
 	kill -TERM $_pid
 	wait_for busy_is no || { ktap_diag "$1 still running after the signal"; return 1; }
 	wait $_pid
-	dmesg | grep -q "$4" || { ktap_diag "no '$4' in the log"; return 1; }
+	klog | grep -q "$4" || { ktap_diag "no '$4' in the log"; return 1; }
 	test "$(snapshot)" = "$before" && site_is "${5:-custom}"
 }
 ktap_check "a signal ends 'call 100000000'" interrupted call 100000000 call "call: interrupted by a signal"

@@ -1,49 +1,76 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the int3call selftests: KTAP output, module load/unload, debugfs access
-# and dmesg checks. Modelled on tools/testing/selftests/livepatch/functions.sh.
-# POSIX sh (the guest runs busybox).
+# and kernel-log checks. Modelled on tools/testing/selftests/livepatch/functions.sh.
+# POSIX sh: it runs in our busybox guest, in virtme-ng, and from a kernel tree's kselftest runner.
 
-KO=${INT3CALL_KO:-/int3call.ko}
-# The test-only module that plants a foreign int3 at our site (test_modules/).
+_here=$(cd "$(dirname "$0")" && pwd)
+# The modules: INT3CALL_KO if set; else where the kselftest build puts them (TEST_GEN_MODS_DIR);
+# else our busybox guest's /int3call.ko.
+if [ -n "${INT3CALL_KO:-}" ]; then KO=$INT3CALL_KO
+elif [ -f "$_here/test_modules/int3call.ko" ]; then KO=$_here/test_modules/int3call.ko
+else KO=/int3call.ko; fi
+# The test-only modules (test_modules/): one plants a foreign int3 at our site, one probes.
 FOREIGN_KO=${INT3CALL_FOREIGN_KO:-$(dirname "$KO")/int3call_foreign.ko}
+PROBE_KO=$(dirname "$KO")/int3call_probe.ko
+# ftrace's sample module (samples/ftrace, CONFIG_SAMPLE_FTRACE_OPS=m), the peer bench_smoke.sh runs.
+FTRACE_OPS_KO=${INT3CALL_FTRACE_OPS_KO:-/ftrace-ops.ko}
 DBG=/sys/kernel/debug/int3call
-KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
-_ktap_n=0 _ktap_failed=0
 
-ktap_plan() { echo "KTAP version 1"; echo "1..$1"; }
-ktap_ok() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n $*"; }
-ktap_fail() { _ktap_n=$((_ktap_n + 1)); _ktap_failed=$((_ktap_failed + 1)); echo "not ok $_ktap_n $*"; }
-ktap_skip() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n $1 # SKIP $2"; }
+# KTAP: the kernel's own helpers where they are (a kernel tree or a kselftest install has
+# kselftest/ beside int3call/), ours with the same names and output in the busybox guest.
+if [ -f "$_here/../kselftest/ktap_helpers.sh" ]; then . "$_here/../kselftest/ktap_helpers.sh"
+else . "$_here/ktap_fallback.sh"; fi
+ktap_plan() { ktap_print_header; ktap_set_plan "$1"; }
+ktap_ok() { ktap_test_pass "$*"; }
+ktap_fail() { ktap_test_fail "$*"; }
+ktap_skip() { ktap_diag "$1: $2"; ktap_test_skip "$1"; }
 # ktap_check NAME CMD...: one test point that passes when CMD succeeds.
 ktap_check() { _name=$1; shift; if "$@"; then ktap_ok "$_name"; else ktap_fail "$_name"; fi; }
+# Ours, not the kernel's ktap_print_msg: that one expands globs in the message.
 ktap_diag() { echo "# $*"; }
-ktap_finish() { [ "$_ktap_failed" -eq 0 ] && exit $KSFT_PASS; exit $KSFT_FAIL; }
-skip_all() { echo "KTAP version 1"; echo "1..0 # SKIP $*"; exit $KSFT_SKIP; }
+# Exits KSFT_PASS only when every planned point ran and none failed.
+ktap_finish() { ktap_finished; }
+skip_all() { ktap_print_header; ktap_skip_all "$*"; exit "$KSFT_SKIP"; }
 
 # die MESSAGE: a broken precondition; the trap still cleans up.
-die() { ktap_diag "error: $*"; exit $KSFT_FAIL; }
+die() { ktap_diag "error: $*"; exit "$KSFT_FAIL"; }
 
 is_loaded() { grep -q '^int3call ' /proc/modules; }
 foreign_loaded() { grep -q '^int3call_foreign ' /proc/modules; }
 load_mod() { insmod "$KO" "$@"; }
 unload_mod() { ! is_loaded || rmmod int3call; }
 
-# Start every test from a clean slate and a clean log; unload on any exit.
+# The kernel log is shared (other tests, other users): never clear it. A test reads what came
+# after its own canary line, written to /dev/kmsg, as the livepatch selftests do.
+# kmark: a new canary; klog then prints only what the kernel logged after it.
+_marks=0
+kmark() {
+	_marks=$((_marks + 1))
+	_mark="int3call selftest $(basename "$0") pid $$ mark $_marks $(cat /proc/sys/kernel/random/uuid)"
+	echo "$_mark" >/dev/kmsg
+	wait_for sh -c 'dmesg | grep -qF "$1"' sh "$_mark" || die "the canary never reached the kernel log: $_mark"
+}
+# klog_since MARK: the kernel log after the line that holds MARK.
+klog_since() { dmesg | awk -v m="$1" 'p; index($0, m) { p = 1 }'; }
+klog() { klog_since "$_mark"; }
+
+# Start every test from a clean slate and its own canary; unload on any exit.
 setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
 	[ -f "$KO" ] || skip_all "module $KO not found"
 	[ -d /sys/kernel/debug ] || skip_all "no debugfs"
 	unload_mod 2>/dev/null
-	dmesg -c >/dev/null
+	kmark
+	_test_mark=$_mark
 	trap '! foreign_loaded || rmmod int3call_foreign; unload_mod 2>/dev/null' EXIT
 }
 
-# Reports of anything the kernel considers a bug, since the last `dmesg -c`: oopses and
+# Reports of anything the kernel considers a bug, since this test began: oopses and
 # warnings, and what the debug kernel's detectors print (lockdep, KASAN, atomic sleep,
 # RCU misuse, hung tasks, soft lockups, debugobjects).
 SPLAT_RE='WARNING:|BUG:|Oops|Call Trace|general protection|lockdep|KASAN|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|soft lockup|ODEBUG:'
-splats() { dmesg | grep -E "$SPLAT_RE"; }
+splats() { klog_since "$_test_mark" | grep -E "$SPLAT_RE"; }
 ktap_check_no_splat() {
 	if s=$(splats); then ktap_fail "dmesg has no splat"; echo "$s" | sed 's/^/# /'; else ktap_ok "dmesg has no splat"; fi
 }

@@ -10,7 +10,6 @@ setup
 [ -f "$FOREIGN_KO" ] || die "test module $FOREIGN_KO not found"
 ktap_plan 18
 load_mod || die "insmod failed"
-PROBE_KO=$(dirname "$KO")/int3call_probe.ko
 [ -f "$PROBE_KO" ] || die "test module $PROBE_KO not found"
 # probe SYMBOL: place a kprobe on SYMBOL with register_kprobe() (test_modules/int3call_probe.c).
 probe() { insmod "$PROBE_KO" sym="$1" 2>/dev/null && rmmod int3call_probe; }
@@ -43,11 +42,11 @@ ktap_check "the foreign handler saw every hit" \
 	test "$(cat /sys/module/int3call_foreign/parameters/hits)" = $calls
 ktap_check "our notifier left every hit alone, rewound none" \
 	test "$(dbg_get stats int3_foreign) $(dbg_get stats rewinds_gone) $(dbg_get stats rewinds_flip)" = "$calls 0 0"
-dmesg -c >/dev/null
+kmark
 before=$(snapshot)
 ktap_check "a flip over the foreign int3 is refused" sh -c "! printf '+livepatch\n' >$DBG/callbacks 2>/dev/null"
-ktap_check "the refusal names the bytes found and expected" \
-	sh -c "dmesg | grep -q 'flip refused: the site holds \[cc, 1f, 44, 00, 00\], expected \[0f, 1f, 44, 00, 00\]'"
+refusal_logged() { klog | grep -q 'flip refused: the site holds \[cc, 1f, 44, 00, 00\], expected \[0f, 1f, 44, 00, 00\]'; }
+ktap_check "the refusal names the bytes found and expected" refusal_logged
 ktap_check "nothing changed: state, site and counters" \
 	sh -c ". ./lib.sh; test \"\$(snapshot)\" = '$before' && test \$(dbg_get stats verify_refused) = 1 && test \"\$(dbg_get mode site)\" = 'cc 1f 44 00 00'"
 rmmod int3call_foreign || die "rmmod int3call_foreign"

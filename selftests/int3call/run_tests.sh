@@ -1,11 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Minimal kselftest runner for the guest: runs TEST_PROGS from the Makefile with the timeout
-# from `settings`, nests each test's KTAP, and reports ok / not ok / SKIP per test.
+# Minimal kselftest runner for our busybox guest (a kernel tree uses run_kselftest.sh): runs
+# TEST_PROGS from the Makefile with the timeout from `settings`, nests each test's KTAP, and
+# reports ok / not ok / SKIP per test.
 cd "$(dirname "$0")" || exit 1
-tests=$(sed -n 's/^TEST_PROGS *:= *//p' Makefile)
+# TEST_PROGS may span lines ending in a backslash.
+tests=$(awk '/^TEST_PROGS[ \t]*:=/ { on = 1; sub(/^TEST_PROGS[ \t]*:=/, "") }
+	on { more = sub(/\\[ \t]*$/, ""); printf "%s ", $0; if (!more) on = 0 }' Makefile)
 timeout=$(sed -n 's/^timeout=//p' settings)
 n=$(echo $tests | wc -w)
+[ "$n" -gt 0 ] || { echo "no TEST_PROGS in Makefile"; exit 1; }
 echo "TAP version 13"
 echo "1..$n"
 i=0 failed=0

@@ -12,9 +12,9 @@ for engine in kernel module; do
 	dbg_write engine $engine
 	dbg_write callbacks +livepatch && dbg_write callbacks +counter
 	ktap_check "$engine: site is patched (iterator) before unload" site_is iterator
-	seen=$(dmesg | wc -l)
+	kmark
 	ktap_check "$engine: rmmod with the site patched succeeds" unload_mod
-	restored=$(dmesg | tail -n +$((seen + 1)) | sed -n 's/.*unload: site restored to //p')
+	restored=$(klog | sed -n 's/.*unload: site restored to //p')
 	ktap_check "$engine: the unload logged the site restored to the NOP (logged: ${restored:-nothing})" \
 		test "$restored" = "$NOP5"
 done

@@ -9,11 +9,8 @@ setup
 ktap_plan 8
 load_mod || die "insmod failed"
 
-# mark NAME: a line in the kernel log; frames reads what came after the latest one (the log
-# is never cleared, so the splat check at the end sees the whole test).
-mark() { _mark="int3call-test: unwind: $1"; echo "$_mark" >/dev/kmsg; }
-# frames: the symbols the latest `echo run > unwind` logged, one per line.
-frames() { dmesg | sed -n "/$_mark\$/,\$p" | sed -n 's/.*int3call: unwind: #[0-9]* //p'; }
+# frames: the symbols the latest `echo run > unwind` (after the latest kmark) logged, one per line.
+frames() { klog | sed -n 's/.*int3call: unwind: #[0-9]* //p'; }
 # chain_ok SYM...: the trace starts in the callback (int3call_cb1, unless it tail-called the
 # capture), then has exactly SYM... (each a symbol+offset prefix), then a function of ours that
 # is neither our asm nor the traced function: its caller. The guess unwinder, or a frame
@@ -30,10 +27,11 @@ frames_have() { frames | grep -q "$1"; }
 show_frames() { frames | sed 's/^/# /'; }
 
 ktap_check "unwind is refused while the site is a NOP" sh -c '! printf "run\n" >'"$DBG"'/unwind'
-ktap_check "the refusal says why" sh -c "dmesg | grep -q 'int3call: unwind: the site (nop) does not call the counter'"
+refusal_says_why() { klog | grep -q 'int3call: unwind: the site (nop) does not call the counter'; }
+ktap_check "the refusal says why" refusal_says_why
 
 dbg_write callbacks +counter
-mark custom
+kmark
 # The write fails (EIO) unless the trace was reliable: no unwinder error, no unknown return
 # address, and the walk reached the system call's entry registers.
 ktap_check "custom trampoline: unwind runs, reliably" dbg_write unwind run
@@ -43,7 +41,7 @@ ktap_check "custom: callback <- int3call_tramp_custom1 <- int3call_traced+0x5 <-
 ktap_check "custom: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
 
 dbg_write callbacks +probe1
-mark iterator
+kmark
 ktap_check "iterator trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
 ktap_check "iterator: callback <- int3call_iterate <- int3call_tramp_iterator <- int3call_traced+0x5 <- our caller" \
