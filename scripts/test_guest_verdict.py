@@ -16,13 +16,17 @@ ok {n} selftests: int3call: a.sh
 """
 
 
-def run(body, plan=1, sentinel="INT3CALL-GUEST-DONE rc=0", console="", qemu_rc=0):
+def run(body, plan=1, sentinel="INT3CALL-GUEST-DONE rc=0", console="", qemu_rc=0, expect=None):
+    env = dict(os.environ)
+    env.pop("INT3CALL_EXPECT_TESTS", None)
+    if expect is not None:
+        env["INT3CALL_EXPECT_TESTS"] = str(expect)
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "t.out"), "w") as f:
             f.write(f"TAP version 13\n1..{plan}\n{body}{sentinel}\n")
         with open(os.path.join(d, "t.console"), "w") as f:
             f.write(console)
-        p = subprocess.run(["bash", SCRIPT, "t", str(qemu_rc), d], capture_output=True, text=True)
+        p = subprocess.run(["bash", SCRIPT, "t", str(qemu_rc), d], capture_output=True, text=True, env=env)
         return p.returncode, p.stdout.strip().splitlines()[-1]
 
 
@@ -55,6 +59,12 @@ class GuestVerdict(unittest.TestCase):
     def test_a_missing_test_fails(self):
         # Bug caught: the runner planned two tests and one never reported.
         self.assertNotEqual(run(GOOD_TEST.format(n=1), plan=2)[0], 0)
+
+    def test_a_runner_that_planned_fewer_tests_than_expected_fails(self):
+        # Bug caught: a runner that read only the first line of a multi-line TEST_PROGS plans
+        # and reports one test, consistently, and would pass.
+        self.assertNotEqual(run(GOOD_TEST.format(n=1), expect=2)[0], 0)
+        self.assertEqual(run(GOOD_TEST.format(n=1), expect=1)[0], 0)
 
     def test_a_failed_point_fails(self):
         body = GOOD_TEST.format(n=1).replace("    ok 2", "    not ok 2").replace("ok 1 selftests", "not ok 1 selftests")
