@@ -220,7 +220,7 @@ fn unwind_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 
 fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     // How each non-exported kernel function is reached: never through a pointer.
-    for &(name, target, addr) in ctl.syms.bound.iter() {
+    for &(name, target, addr) in ctl.syms.bound().iter() {
         // What the trampoline holds now, read back: the proof, not the intent.
         let name = name.to_str().unwrap_or("?");
         match kcall::jump_target(target) {

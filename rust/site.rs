@@ -20,7 +20,10 @@ use kernel::ffi::c_void;
 use kernel::{
     bindings,
     prelude::*,
-    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        MutexGuard,
+    },
     time::{delay::fsleep, Delta, Instant, Monotonic},
 };
 
@@ -39,22 +42,25 @@ pub(crate) static WINDOW_NS_SUM: stats::Counter = stats::Counter::new();
 pub(crate) static WINDOW_NS_MAX: Atomic<u64> = Atomic::new(0);
 pub(crate) static WINDOWS: stats::Counter = stats::Counter::new();
 
-/// `text_mutex`, held for as long as this guard lives.
-struct TextMutexGuard<'a>(&'a KernelSyms);
-
-impl<'a> TextMutexGuard<'a> {
-    fn lock(syms: &'a KernelSyms) -> Self {
-        // SAFETY: `text_mutex` is the kernel's global mutex, valid forever; we are in process
-        // context (a debugfs write, module exit or our kthread) where sleeping is allowed.
-        unsafe { bindings::mutex_lock(syms.text_mutex) };
-        Self(syms)
-    }
+/// `text_mutex`, held for as long as this guard lives: the kernel crate's guard for the
+/// kernel's own mutex.
+///
+/// # Invariants
+///
+/// The guard holds the kernel's `text_mutex` (the only constructor, [`TextMutexGuard::lock`],
+/// takes it from [`KernelSyms`]), so a `&TextMutexGuard` proves it held.
+struct TextMutexGuard {
+    _held: MutexGuard<'static, ()>,
 }
 
-impl Drop for TextMutexGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: locked by `lock` in this task.
-        unsafe { bindings::mutex_unlock(self.0.text_mutex) };
+impl TextMutexGuard {
+    /// Takes `text_mutex`; may sleep. Callers are in process context: a debugfs write, module
+    /// exit or our kthread.
+    fn lock(syms: &KernelSyms) -> Self {
+        // INVARIANT: `KernelSyms::text_mutex` is the kernel's `text_mutex` (its invariant).
+        Self {
+            _held: syms.text_mutex().lock(),
+        }
     }
 }
 
@@ -87,7 +93,7 @@ fn sync_each_cpu() {
 }
 
 /// Writes `bytes` at `addr` in our own text.
-fn poke(_guard: &TextMutexGuard<'_>, addr: usize, bytes: &[u8]) {
+fn poke(_guard: &TextMutexGuard, addr: usize, bytes: &[u8]) {
     // SAFETY: `addr..addr + bytes.len()` lies in the traced function's site, module text that
     // lives as long as the module; `text_mutex` is held (the guard proves it).
     unsafe { kcall::text_poke(addr, bytes) };
@@ -96,7 +102,7 @@ fn poke(_guard: &TextMutexGuard<'_>, addr: usize, bytes: &[u8]) {
 /// The seed protocol, in Rust, with our die notifier emulating hits. `hold` runs after
 /// step 1 and after step 2, while byte 0 is our int3.
 fn module_engine(
-    guard: &TextMutexGuard<'_>,
+    guard: &TextMutexGuard,
     site: usize,
     new: &[u8; insn::SITE_LEN],
     stub: usize,
@@ -144,7 +150,7 @@ pub(crate) fn window_stats() -> (u64, u64) {
 /// Refuses to write unless the site holds `expected`: something else (another patcher, a
 /// stray write) changed it, and overwriting would destroy its instruction. ftrace does the
 /// same before every patch (`ftrace_verify_code`). Runs with `text_mutex` held.
-fn verify(_guard: &TextMutexGuard<'_>, expected: &[u8; insn::SITE_LEN]) -> Result {
+fn verify(_guard: &TextMutexGuard, expected: &[u8; insn::SITE_LEN]) -> Result {
     let found = read_site();
     if found != *expected {
         pr_err!(

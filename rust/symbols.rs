@@ -6,20 +6,26 @@
 //! placed on it (register, read `kp.addr`, unregister), then it looks up the rest.
 
 use crate::{ffi, kcall};
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, prelude::*, sync::Mutex};
 
-/// The non-exported kernel objects we use, resolved once at load.
+/// Where a static call was bound: the kernel function's name, the static call, the address.
+pub(crate) type Bound = (&'static CStr, kcall::Target, usize);
+
+/// The non-exported kernel objects we use, resolved once at load. Only [`KernelSyms::resolve`]
+/// makes one, so holding one proves what it found and bound.
+///
+/// # Invariants
+///
+/// - `text_mutex` is the kernel's own `text_mutex` (the one `text_poke` and
+///   `smp_text_poke_single` require held), seen through the kernel crate's [`Mutex`]: a
+///   statically initialised `struct mutex` that lives as long as the kernel.
+/// - For each `(name, target, addr)` in `bound`, kallsyms (or the kprobe, for
+///   `kallsyms_lookup_name`) gave `addr` as `name`'s entry, `target`'s static call was bound to
+///   it and was read back jumping there (`kcall::check`).
 pub(crate) struct KernelSyms {
-    pub(crate) text_mutex: *mut bindings::mutex,
-    /// Where each static call was bound (name, static call, address), for `stats`.
-    pub(crate) bound: [(&'static CStr, kcall::Target, usize); 3],
+    text_mutex: &'static Mutex<()>,
+    bound: [Bound; 3],
 }
-
-// SAFETY: `text_mutex` is the kernel's global mutex, valid for the kernel's lifetime and
-// safe to use from any thread; the struct is never mutated after `resolve`.
-unsafe impl Send for KernelSyms {}
-// SAFETY: as above.
-unsafe impl Sync for KernelSyms {}
 
 /// The address a kprobe on `kallsyms_lookup_name` gives: its entry, or the instruction after
 /// its ENDBR on an IBT kernel, which is as good a target for a direct jump.
@@ -87,8 +93,14 @@ impl KernelSyms {
             "bound static calls to kallsyms_lookup_name, text_poke, {}\n",
             poke_single_name.to_str().unwrap_or("?")
         );
+        // SAFETY: kallsyms gave the address of `text_mutex`, a `struct mutex` the kernel defines
+        // statically initialised (`DEFINE_MUTEX` in kernel/extable.c) and never frees, so it is
+        // a valid, initialised `bindings::mutex` for `'static`.
+        let text_mutex = unsafe { Mutex::from_raw(text_mutex as *mut bindings::mutex) };
+        // INVARIANT: `text_mutex` is the kernel's `text_mutex` (above); each static call in
+        // `bound` was bound to the address beside it and checked.
         Ok(Self {
-            text_mutex: text_mutex as *mut bindings::mutex,
+            text_mutex,
             bound: [
                 (
                     c"kallsyms_lookup_name",
@@ -103,5 +115,14 @@ impl KernelSyms {
                 ),
             ],
         })
+    }
+    /// The kernel's `text_mutex`, which every write to kernel or module text is made under.
+    pub(crate) fn text_mutex(&self) -> &'static Mutex<()> {
+        self.text_mutex
+    }
+
+    /// Where each static call was bound, for `stats`.
+    pub(crate) fn bound(&self) -> &[Bound] {
+        &self.bound
     }
 }
