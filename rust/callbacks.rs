@@ -58,9 +58,10 @@ pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_cb1(_regs: *mut bindings::pt_regs) {
     HITS[policy::COUNTER].inc();
-    // SAFETY: `raw_smp_processor_id` has no preconditions; a stale CPU number after a
-    // preemption only moves the count to another slot.
-    let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
+    // Preemption may be enabled here, so the CPU number can be stale by the time it is used:
+    // that only moves the count to another slot (each is an atomic, so the sum stays exact).
+    // `CpuId::current` is `raw_smp_processor_id`: a per-CPU read, no lock, no sleep.
+    let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
     PER_CPU[cpu % PER_CPU_SLOTS].inc();
     unwind::capture_if_armed();
 }
