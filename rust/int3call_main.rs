@@ -17,6 +17,7 @@ mod ffi;
 mod frame;
 mod insn;
 mod kcall;
+mod kthread;
 mod notifier;
 mod pinning_debugfs;
 mod policy;

@@ -8,6 +8,7 @@
 //! binding); the callers are preempted like any task.
 
 use crate::control::interrupted;
+use crate::kthread::{Kthread, Running, ThreadFn};
 use crate::{
     busted::Busted,
     command::TortureParams,
@@ -16,9 +17,8 @@ use crate::{
     stats, traced,
     verdict::{self, Report},
 };
-use kernel::ffi::{c_int, c_void};
 use kernel::{
-    bindings,
+    cpu::CpuId,
     prelude::*,
     sync::atomic::{Atomic, AtomicFlag, Relaxed},
     time::{delay::fsleep, Delta},
@@ -65,83 +65,56 @@ static CALLERS: [CallerStats; MAX] = [const {
     }
 }; MAX];
 
-/// A caller kthread: call, check, repeat, until told to stop.
-///
-/// # Safety
-///
-/// Started by [`run`] only, with `data` the index of its `CALLERS` slot.
-unsafe extern "C" fn caller(data: *mut c_void) -> c_int {
-    let me = &CALLERS[data as usize % MAX];
-    let mut x: u64 = 0;
-    // SAFETY: called from a kthread, as `kthread_should_stop` requires.
-    while !unsafe { bindings::kthread_should_stop() } {
-        let (mut v1, mut v2, mut bad) = (0, 0, 0);
-        for _ in 0..256 {
-            match traced::call_traced(x).wrapping_sub(x) {
-                traced::V1_TAG => v1 += 1,
-                traced::V2_TAG => v2 += 1,
-                _ => bad += 1,
+/// A caller kthread: call, check, repeat, until told to stop. Its `data` is the index of its
+/// `CALLERS` slot.
+struct Caller;
+
+impl ThreadFn for Caller {
+    fn run(thread: &Running, data: usize) {
+        let me = &CALLERS[data % MAX];
+        let mut x: u64 = 0;
+        while !thread.should_stop() {
+            let (mut v1, mut v2, mut bad) = (0, 0, 0);
+            for _ in 0..256 {
+                match traced::call_traced(x).wrapping_sub(x) {
+                    traced::V1_TAG => v1 += 1,
+                    traced::V2_TAG => v2 += 1,
+                    _ => bad += 1,
+                }
+                x = x.wrapping_add(1);
             }
-            x = x.wrapping_add(1);
+            me.calls.add(256);
+            me.v1.add(v1);
+            me.v2.add(v2);
+            me.corrupt.add(bad);
         }
-        me.calls.add(256);
-        me.v1.add(v1);
-        me.v2.add(v2);
-        me.corrupt.add(bad);
     }
-    0
 }
 
-/// Started caller threads; stopped (and released) when dropped, whatever happens.
-struct Callers(KVec<*mut bindings::task_struct>);
+/// Started caller threads; each is stopped (and released) when dropped, whatever happens.
+struct Callers(KVec<Kthread>);
 
 impl Callers {
     fn start(n: u32) -> Result<Self> {
         let mut tasks = Callers(KVec::with_capacity(n as usize, GFP_KERNEL)?);
         let cpus = kernel::cpu::nr_cpu_ids().max(1);
         for i in 0..n {
-            // SAFETY: `caller` matches the kthread function type and `i` is passed by value;
-            // the name format takes one unsigned int.
-            let task = unsafe {
-                bindings::kthread_create_on_node(
-                    Some(caller),
-                    i as usize as *mut c_void,
-                    bindings::NUMA_NO_NODE,
-                    c"int3call-call/%u".as_char_ptr(),
-                    i as kernel::ffi::c_uint,
-                )
-            };
-            if let Err(e) = kernel::error::from_err_ptr(task) {
-                // A signal to the writer (SIGTERM becomes fatal) makes kthread creation
-                // fail with EINTR: that is an interruption, not an error.
-                if interrupted() {
-                    return Err(EINTR);
+            let cpu = CpuId::from_u32(i % cpus).ok_or(EINVAL)?;
+            let task = match Kthread::start::<Caller>(c"int3call-call", i, i as usize, cpu) {
+                Ok(task) => task,
+                Err(e) => {
+                    // A signal to the writer (SIGTERM becomes fatal) makes kthread creation
+                    // fail with EINTR: that is an interruption, not an error.
+                    if interrupted() {
+                        return Err(EINTR);
+                    }
+                    pr_err!("torture: cannot start caller thread {}: {:?}\n", i, e);
+                    return Err(e);
                 }
-                pr_err!("torture: cannot start caller thread {}: {:?}\n", i, e);
-                return Err(e);
-            }
-            // SAFETY: `task` is a new, not yet woken kthread; we hold a reference (dropped in
-            // `Drop` after `kthread_stop`) so stopping it is safe even if it exits first.
-            unsafe {
-                bindings::get_task_struct(task);
-                bindings::kthread_bind(task, i % cpus);
-                bindings::wake_up_process(task);
-            }
+            };
             tasks.0.push(task, GFP_KERNEL)?;
         }
         Ok(tasks)
-    }
-}
-
-impl Drop for Callers {
-    fn drop(&mut self) {
-        for &task in self.0.iter() {
-            // SAFETY: each task was started by `start`, which holds a reference to it.
-            unsafe {
-                bindings::kthread_stop(task);
-                bindings::put_task_struct(task);
-            }
-        }
     }
 }
 
