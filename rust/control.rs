@@ -63,6 +63,11 @@ pub(crate) fn interrupted() -> bool {
 }
 
 /// Proof that a long write owns the site; gives it back when dropped.
+///
+/// # Invariants
+///
+/// While it lives, `busy` in the control state is `Some`, set by [`Control::claim`] (the only
+/// constructor) for this write: no other writer changes the site meanwhile.
 pub(crate) struct Claim<'a>(&'a Control);
 
 impl Drop for Claim<'_> {
@@ -120,6 +125,7 @@ impl Control {
         let mut st = self.state.lock();
         st.idle(file)?;
         st.busy = Some(what);
+        // INVARIANT: `busy` was `None` (checked by `idle`) and is now ours.
         Ok(Claim(self))
     }
 }
@@ -367,6 +373,7 @@ pub(crate) struct CallReport {
 pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     if !unwind::SUPPORTED {
         pr_warn!("unwind: needs the ORC unwinder (CONFIG_UNWINDER_ORC), the only one that reports when it is lost\n");
+        // The kernel crate's error codes have no EOPNOTSUPP in 7.2 (ENOTSUPP is another errno).
         return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
     }
     let _claim = ctl.claim("unwind", Busy::Unwind)?;
@@ -386,6 +393,7 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     };
     let mut sym = KVec::<u8>::from_elem(0u8, SYMBOL_LEN, GFP_KERNEL)?;
     for (i, &addr) in trace.frames[..trace.kept].iter().enumerate() {
+        // Raw: 7.2's kernel crate has no kallsyms or symbol-printing abstraction.
         // SAFETY: `sym` has room for `SYMBOL_LEN` bytes, more than `KSYM_SYMBOL_LEN`, the
         // most `sprint_symbol` writes (NUL included).
         unsafe { bindings::sprint_symbol(sym.as_mut_ptr().cast(), addr) };

@@ -12,6 +12,9 @@
 //! `jmp` to the kernel function, under `text_mutex` and with the int3 protocol.
 //!
 //! Until then every call lands in a fallback that does nothing and reports failure.
+//!
+//! Raw C: 7.2's kernel crate has no static-call abstraction, so `__static_call_update` is
+//! called through `bindings`, here only.
 
 use kernel::ffi::{c_char, c_ulong, c_void};
 use kernel::{bindings, prelude::*};

@@ -5,6 +5,9 @@
 //!
 //! It runs in NMI-like context: atomics only, no lock, no allocation, no printk. It lives in
 //! `.kprobes.text` with everything it calls from this crate, so no kprobe can be put on it.
+//!
+//! Raw C: 7.2's kernel crate has no notifier-chain abstraction, so the block is a
+//! `bindings::notifier_block` and `(un)register_die_notifier` come from `extra_bindings.h`.
 
 use crate::{emulate, ffi, frame::RegsFrame, selftest, site, stats};
 use kernel::ffi::{c_int, c_void};
@@ -64,6 +67,12 @@ unsafe extern "C" fn on_die(
 }
 
 /// Proof that our die notifier is registered; unregisters it when dropped.
+///
+/// # Invariants
+///
+/// While a `DieNotifier` exists, `BLOCK` is registered on the die chain, so an int3 at one of
+/// our sites reaches [`on_die`]; [`DieNotifier::register`] is the only constructor, and at most
+/// one exists (it registered `BLOCK`, which a second registration would corrupt).
 pub(crate) struct DieNotifier(());
 
 impl DieNotifier {
@@ -75,6 +84,7 @@ impl DieNotifier {
             pr_err!("register_die_notifier failed: {}\n", ret);
             return Err(Error::from_errno(ret));
         }
+        // INVARIANT: `BLOCK` was just registered, once, by the only constructor.
         Ok(Self(()))
     }
 }

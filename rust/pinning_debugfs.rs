@@ -153,6 +153,8 @@ impl<T: Sync + 'static> Dir<T> {
         let dentry = from_err_ptr(unsafe {
             bindings::debugfs_create_dir(name.as_char_ptr(), core::ptr::null_mut())
         })?;
+        // INVARIANT: `dentry` is the directory just made; `data` outlives `dir` (the caller's
+        // contract).
         let dir = Self {
             dentry,
             _fops: fops,

@@ -78,6 +78,8 @@ unsafe extern "C" fn serialize(_info: *mut c_void) {
 /// The kernel's `smp_text_poke_sync_each_cpu()`: serialise every online CPU, and wait. An IPI
 /// cannot land inside an int3 handler (it runs with interrupts off), so when this returns,
 /// every hit taken before it has been fully handled.
+///
+/// Raw: 7.2's kernel crate has no cross-CPU call (`on_each_cpu*`) abstraction.
 fn sync_each_cpu() {
     // SAFETY: `serialize` is a valid SMP call function that ignores `info`; the online mask is
     // the kernel's global, valid forever; `wait = true` keeps everything on our stack valid.

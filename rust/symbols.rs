@@ -3,7 +3,8 @@
 //! static calls to them (`kcall.rs`): every call into them is then a direct one.
 //!
 //! `kallsyms_lookup_name` itself is not exported either; its address comes from a kprobe
-//! placed on it (register, read `kp.addr`, unregister), then it looks up the rest.
+//! placed on it (register, read `kp.addr`, unregister), then it looks up the rest. Raw C:
+//! 7.2's kernel crate has no kprobe abstraction (the bindings come from `extra_bindings.h`).
 
 use crate::{ffi, kcall};
 use kernel::{bindings, prelude::*, sync::Mutex};

@@ -11,7 +11,8 @@
 //! an armed capture walks, and only an explicit `echo run > unwind` arms one.
 //!
 //! ORC only: it is the one unwinder that reports when it is lost, and `struct unwind_state`
-//! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`).
+//! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`). Raw C: 7.2's kernel
+//! crate has no stack-unwinder abstraction (the bindings come from `extra_bindings.h`).
 
 use crate::{ffi, frame};
 use kernel::ffi::c_ulong;
