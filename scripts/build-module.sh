@@ -14,7 +14,8 @@ src=/src/int3call-$INT3CALL_FLAVOUR${INT3CALL_BUILD_TAG:-}
 mods=selftests/int3call/test_modules
 mkdir -p "$root$src" "$INT3CALL_OUT"
 # tar keeps mtimes, so kbuild rebuilds only what changed.
-tar -C "$INT3CALL_TOP" -cf - Kbuild rust/*.rs rust/*.h $mods/Makefile $mods/*.c | tar -C "$root$src" -xpf -
+# shellcheck disable=SC2046
+tar -C "$INT3CALL_TOP" -cf - Kbuild $(module_sources) $mods/Makefile $mods/*.c | tar -C "$root$src" -xpf -
 # objtool judges the code against the kernel's conventions (ORC, IBT, return thunks): any word
 # from it is a defect. On one, drop the objects, so that the next build runs objtool again
 # instead of passing on a cached object.

@@ -15,7 +15,8 @@ in_sysroot "$root" dpkg-query -W rsync >/dev/null 2>&1 || die "rsync is missing 
 # The module's sources, where the kselftest Makefile is told to find them (INT3CALL_SRC).
 src=/src/int3call-ksft${INT3CALL_BUILD_TAG:-}-$INT3CALL_FLAVOUR-$INT3CALL_SERIES
 rm -rf "$root$src"; mkdir -p "$root$src"
-tar -C "$INT3CALL_TOP" -cf - Kbuild $(cd "$INT3CALL_TOP" && find rust -path rust/host -prune -o \( -name '*.rs' -o -name '*.h' \) -print) |
+# shellcheck disable=SC2046
+tar -C "$INT3CALL_TOP" -cf - Kbuild $(module_sources) |
 	tar -C "$root$src" -xpf -
 rm -f "$root$src/rust/extra_bindings.rs"
 target=$tree/tools/testing/selftests/int3call

@@ -82,6 +82,13 @@ sysroot | host) ;;
 *) printf '[int3call] error: INT3CALL_QEMU must be sysroot or host, not %s\n' "$INT3CALL_QEMU" >&2; exit 1 ;;
 esac
 
+# The module's sources, relative to the top, one a line: rust/*.rs and rust/*.h, and the
+# children of a module in its folder (rust/control/*.rs: the kernel's foo.rs + foo/ layout).
+# rust/host/ is the host test crate, not part of the module.
+module_sources() {
+	(cd "$INT3CALL_TOP" && find rust -path rust/host -prune -o -type f \( -name '*.rs' -o -name '*.h' \) -print) | sort
+}
+
 # The selftests' test programs: every selftests/int3call/*.sh but the helpers. The Makefile's
 # TEST_PROGS must list exactly these, and every runner must run them all (check.sh counts).
 selftest_progs() {

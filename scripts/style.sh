@@ -13,9 +13,10 @@ pass=0 fail=0
 ok() { echo "  ok: $1"; pass=$((pass + 1)); }
 bad() { echo "  FAIL: $1"; fail=$((fail + 1)); }
 mkdir -p "$root$src"
-tar -C "$INT3CALL_TOP" -cf - Kbuild rust/*.rs rust/*.h | tar -C "$root$src" -xpf -
-# Our sources only: extra_bindings.rs is generated.
-files=$(cd "$INT3CALL_TOP" && ls rust/*.rs | grep -v '^rust/extra_bindings.rs$')
+# shellcheck disable=SC2046
+tar -C "$INT3CALL_TOP" -cf - Kbuild $(module_sources) | tar -C "$root$src" -xpf -
+# Our sources only (rust/control/ included): extra_bindings.rs is generated.
+files=$(module_sources | grep '\.rs$' | grep -v '^rust/extra_bindings.rs$')
 # shellcheck disable=SC2086
 if out=$(in_sysroot "$root" sh -c "cd $src && rustfmt --check --edition 2021 --config-path $rel/.rustfmt.toml $(echo $files)" 2>&1); then
 	ok "rustfmt --check with the kernel's .rustfmt.toml: $(echo $files | wc -w) files clean"
