@@ -8,7 +8,7 @@
 //! whether it is wanted. Writers change the mask under the control mutex, and order it
 //! against flips (set before a flip that needs it, clear after a flip that drops it).
 
-use crate::{busted::Busted, policy, stats::Counter, torture, traced, unwind};
+use crate::{busted::Busted, injected, policy, stats::Counter, traced, unwind};
 use kernel::{
     bindings,
     sync::atomic::{Acquire, Atomic, Release},
@@ -43,7 +43,7 @@ pub(crate) fn set_registered(mask: u32) {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
     HITS[policy::LIVEPATCH].inc();
-    if torture::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
+    if injected::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
         return;
     }
     // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`.
@@ -106,7 +106,7 @@ const ALL: [Callback; policy::CALLBACKS.len()] = [
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_iterate(regs: *mut bindings::pt_regs) {
     let mut mask = REGISTERED.load(Acquire);
-    if torture::busted(Busted::IterDrop) && mask.count_ones() >= 2 {
+    if injected::busted(Busted::IterDrop) && mask.count_ones() >= 2 {
         mask &= mask - 1;
     }
     while mask != 0 {

@@ -4,36 +4,43 @@
 //! (`call`, `bench`, `torture`) *claims* the site under it, runs without it, and checks for
 //! a signal as it goes. Nothing here runs on the int3 path.
 
+pub(crate) mod bench;
+pub(crate) mod torture;
+
 use crate::{
-    bench, callbacks,
+    callbacks,
     command::TortureParams,
+    injected,
     notifier::DieNotifier,
     policy::{self, Engine, Mode, Policy, SiteState},
     site::{self, Flip},
     stats,
     symbols::KernelSyms,
-    torture, traced, unwind,
+    traced, unwind,
 };
 use kernel::{bindings, new_mutex, prelude::*, sync::Mutex, time::Delta};
 
-/// Everything a writer may change.
+/// Everything a writer may change. The fields are this module's and its children's
+/// (`bench`, `torture`); everyone else reads them through the accessors and changes them
+/// through the operations below.
 pub(crate) struct State {
-    pub(crate) site: SiteState,
+    site: SiteState,
     /// `Some` while `mode` pins the site; a callback change goes back to the policy.
-    pub(crate) forced: Option<Mode>,
-    pub(crate) engine: Engine,
-    pub(crate) policy: Policy,
+    forced: Option<Mode>,
+    engine: Engine,
+    policy: Policy,
     /// Module engine: each protocol step is held open this long.
-    pub(crate) window_us: u32,
+    window_us: u32,
     /// Set by module exit once the site is restored: later writes are refused.
-    pub(crate) closed: bool,
+    closed: bool,
     /// What the latest write to `call` saw.
-    pub(crate) last_call: CallReport,
+    last_call: CallReport,
     /// A long write owns the site: other writers are refused.
-    pub(crate) busy: Option<Busy>,
-    pub(crate) last_torture: crate::verdict::Report,
+    busy: Option<Busy>,
+    /// What the latest torture run reported.
+    last_torture: crate::verdict::Report,
     /// What the latest write to `bench` timed.
-    pub(crate) last_bench: bench::Report,
+    last_bench: bench::Report,
 }
 
 /// The long writes, which own the site while they run without the control mutex.
@@ -131,6 +138,44 @@ impl Control {
 }
 
 impl State {
+    /// What the site holds now.
+    pub(crate) fn site(&self) -> SiteState {
+        self.site
+    }
+
+    /// `Some` while `mode` pins the site.
+    pub(crate) fn forced(&self) -> Option<Mode> {
+        self.forced
+    }
+
+    pub(crate) fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub(crate) fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The long write that owns the site, if any.
+    pub(crate) fn busy(&self) -> Option<Busy> {
+        self.busy
+    }
+
+    /// What the latest write to `call` saw.
+    pub(crate) fn last_call(&self) -> CallReport {
+        self.last_call
+    }
+
+    /// What the latest torture run reported.
+    pub(crate) fn last_torture(&self) -> &crate::verdict::Report {
+        &self.last_torture
+    }
+
+    /// What the latest write to `bench` timed.
+    pub(crate) fn last_bench(&self) -> bench::Report {
+        self.last_bench
+    }
+
     fn open(&self) -> Result {
         if self.closed {
             pr_warn!("module is unloading: request refused\n");
@@ -187,7 +232,7 @@ impl State {
                 p.busted.name()
             );
         }
-        torture::set_busted(p.busted);
+        injected::set_busted(p.busted);
         self.busy = Some(Busy::Torture);
         Ok(saved)
     }
@@ -195,7 +240,7 @@ impl State {
     /// Gives the site back at rest, with the settings it had.
     pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) {
         // Before the restoring flip, which must be a correct one.
-        torture::set_busted(crate::busted::Busted::None);
+        injected::set_busted(crate::busted::Busted::None);
         if !self.closed {
             if let Err(e) = self.go(syms, SiteState::Nop) {
                 pr_err!("torture: restoring the site failed: {:?}\n", e);

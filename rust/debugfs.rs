@@ -4,12 +4,12 @@
 
 use crate::pinning_debugfs::Spec;
 use crate::{
-    bench, callbacks,
+    callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
-    control::{self, Control},
+    control::{self, bench, torture, Control},
     insn, kcall,
     policy::{self, Policy, SiteState},
-    selftest, site, stats, torture, traced, unwind, verdict,
+    selftest, site, stats, traced, unwind, verdict,
 };
 use core::fmt;
 use kernel::{prelude::*, uaccess::UserSliceReader};
@@ -62,16 +62,16 @@ impl<'a, I: Iterator<Item = &'a str> + Clone> kernel::fmt::Display for Choices<I
 
 fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.state.lock();
-    writeln!(f, "state: {}", st.site.mode().name())?;
-    if let SiteState::Custom(cb) = st.site {
+    writeln!(f, "state: {}", st.site().mode().name())?;
+    if let SiteState::Custom(cb) = st.site() {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
     }
     writeln!(
         f,
         "forced: {}",
-        if st.forced.is_some() { "yes" } else { "no" }
+        if st.forced().is_some() { "yes" } else { "no" }
     )?;
-    writeln!(f, "busy: {}", st.busy.map_or("no", control::Busy::name))?;
+    writeln!(f, "busy: {}", st.busy().map_or("no", control::Busy::name))?;
     let b = site::read_site();
     writeln!(
         f,
@@ -79,7 +79,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         b[0], b[1], b[2], b[3], b[4]
     )?;
     // Whether the live bytes decode to what the state says: a check a test can assert on.
-    let want = site::insn_of(st.site);
+    let want = site::insn_of(st.site());
     let ok = insn::decode(traced::site(), &b) == Some(want);
     writeln!(f, "site_ok: {}", if ok { "yes" } else { "no" })
 }
@@ -97,7 +97,7 @@ fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 }
 
 fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", ctl.state.lock().engine.name())
+    writeln!(f, "{}", ctl.state.lock().engine().name())
 }
 
 fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -110,7 +110,7 @@ fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 }
 
 fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", ctl.state.lock().policy.name())
+    writeln!(f, "{}", ctl.state.lock().policy().name())
 }
 
 fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -156,7 +156,7 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 }
 
 fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let r = ctl.state.lock().last_call;
+    let r = ctl.state.lock().last_call();
     writeln!(f, "calls: {}", r.calls)?;
     writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
@@ -269,8 +269,8 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 
 fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.state.lock();
-    let r = &st.last_torture;
-    let running = st.busy == Some(control::Busy::Torture);
+    let r = st.last_torture();
+    let running = st.busy() == Some(control::Busy::Torture);
     writeln!(f, "running: {}", if running { "yes" } else { "no" })?;
     writeln!(f, "verdict: {}", r.verdict.name())?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
@@ -336,17 +336,11 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     })?;
     match cmd {
         TortureCmd::Stop => {
-            // Under the mutex: the run clears STOP under it before it becomes visible.
-            if ctl.state.lock().busy == Some(control::Busy::Torture) {
-                torture::STOP.store(true, kernel::sync::atomic::Relaxed);
-            } else {
-                pr_info!("torture: no run in progress, nothing to stop\n");
-            }
+            torture::stop(ctl);
             Ok(())
         }
         TortureCmd::Start(p) => {
             let report = torture::run(ctl, &p)?;
-            ctl.state.lock().last_torture = report;
             if report.interrupted {
                 pr_info!(
                     "torture: interrupted by a signal after {} flips\n",
@@ -372,7 +366,7 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 }
 
 fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let r = ctl.state.lock().last_bench;
+    let r = ctl.state.lock().last_bench();
     writeln!(f, "what: {}", r.what.map_or("-", BenchWhat::name))?;
     writeln!(f, "state: {}", r.state.map_or("-", |s| s.mode().name()))?;
     writeln!(f, "callbacks: {}", r.callbacks)?;

@@ -6,7 +6,6 @@ use kernel::prelude::*;
 
 #[macro_use]
 mod asm_conv;
-mod bench;
 mod busted;
 mod callbacks;
 mod command;
@@ -15,6 +14,7 @@ mod debugfs;
 mod emulate;
 mod ffi;
 mod frame;
+mod injected;
 mod insn;
 mod kcall;
 mod kthread;
@@ -25,7 +25,6 @@ mod selftest;
 mod site;
 mod stats;
 mod symbols;
-mod torture;
 mod traced;
 mod unwind;
 mod verdict;

@@ -9,12 +9,13 @@
 use crate::{
     busted::Busted,
     emulate::{self, CpuFrame},
+    injected,
     insn::{self, Insn},
     kcall,
     policy::{self, Engine, Policy, SiteState},
     stats,
     symbols::KernelSyms,
-    torture, traced,
+    traced,
 };
 use kernel::ffi::c_void;
 use kernel::{
@@ -117,7 +118,7 @@ fn module_engine(
     let opened = Instant::<Monotonic>::now();
     hold();
     poke(guard, site + 1, &new[1..]);
-    if !torture::busted(Busted::NoSync) {
+    if !injected::busted(Busted::NoSync) {
         sync_each_cpu();
     }
     hold();
@@ -237,7 +238,7 @@ fn swapped(policy: Policy) -> Policy {
 pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let site = traced::site();
     let new = insn::encode(site, insn_of(flip.new)).ok_or(ERANGE)?;
-    let acts_as = if torture::busted(Busted::SwapPolicy) {
+    let acts_as = if injected::busted(Busted::SwapPolicy) {
         policy::emulated(swapped(flip.policy), flip.old, flip.new)
     } else {
         policy::emulated(flip.policy, flip.old, flip.new)
@@ -256,7 +257,7 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             unsafe { kcall::smp_text_poke_single(site, &new, &emulate) };
             stats::FLIPS_KERNEL.inc();
         }
-        Engine::Module if torture::busted(Busted::Torn) => poke(&guard, site, &new),
+        Engine::Module if injected::busted(Busted::Torn) => poke(&guard, site, &new),
         Engine::Module => {
             module_engine(&guard, site, &new, stub, || hold_for(flip.window));
             stats::FLIPS_MODULE.inc();
@@ -319,7 +320,7 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         return true;
     }
     if WINDOW_SITE.load(Acquire) == site {
-        if torture::busted(Busted::Spin) {
+        if injected::busted(Busted::Spin) {
             // The bug: run the site again (and trap again) until the int3 is gone.
             stats::REWINDS_FLIP.inc();
             emulate::int3_emulate_jmp(frame, site);

@@ -7,44 +7,34 @@
 //! The guest kernel is fully preemptible, where `cond_resched()` is a no-op (and has no
 //! binding); the callers are preempted like any task.
 
-use crate::control::interrupted;
-use crate::kthread::{Kthread, Running, ThreadFn};
+use super::{interrupted, Busy, Control};
 use crate::{
-    busted::Busted,
     command::TortureParams,
-    control::Control,
+    kthread::{Kthread, Running, ThreadFn},
     policy::{self, Mode, Policy},
-    stats, traced,
+    stats::{self, Counter},
+    traced,
     verdict::{self, Report},
 };
 use kernel::{
     cpu::CpuId,
     prelude::*,
-    sync::atomic::{Atomic, AtomicFlag, Relaxed},
+    sync::atomic::{AtomicFlag, Relaxed},
     time::{delay::fsleep, Delta},
 };
 
-use crate::stats::Counter;
-
-/// Set by `stop` (under the control mutex, only while a run is visible): the flipper ends
+/// Set by [`stop`] (under the control mutex, only while a run is visible): the flipper ends
 /// early. Cleared by `begin_torture`, under the same mutex.
-pub(crate) static STOP: AtomicFlag = AtomicFlag::new(false);
+pub(super) static STOP: AtomicFlag = AtomicFlag::new(false);
 
-/// The bug injected into this run (`busted=NAME`), as a `Busted`; `None` outside a run
-/// that asked for one. Set and cleared by `begin_torture`/`end_torture` under the control
-/// mutex, after the run's first flip and before its last, so only the run's flips see it.
-static BUSTED: Atomic<u32> = Atomic::new(Busted::None as u32);
-
-/// Whether the running torture asked for the bug `b`. Read on the call and int3 paths (one
-/// relaxed load).
-#[inline(always)]
-pub(crate) fn busted(b: Busted) -> bool {
-    BUSTED.load(Relaxed) == b as u32
-}
-
-/// Only the control mutex holder may call this.
-pub(crate) fn set_busted(b: Busted) {
-    BUSTED.store(b as u32, Relaxed);
+/// `echo stop > torture`: asks the running torture, if any, to end early.
+pub(crate) fn stop(ctl: &Control) {
+    // Under the mutex: the run clears STOP under it before it becomes visible.
+    if ctl.state.lock().busy == Some(Busy::Torture) {
+        STOP.store(true, Relaxed);
+    } else {
+        pr_info!("torture: no run in progress, nothing to stop\n");
+    }
 }
 
 /// Per caller thread: calls and results, published every batch.
@@ -122,7 +112,8 @@ fn sum(f: impl Fn(&CallerStats) -> &Counter) -> u64 {
     CALLERS.iter().map(|c| f(c).get()).sum()
 }
 
-/// Runs one torture; returns the report (with its verdict) or an error if it could not run.
+/// Runs one torture; returns the report (with its verdict), also kept for `cat torture`, or
+/// an error if it could not run.
 pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     let threads = if p.threads == 0 {
         kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS)
@@ -206,6 +197,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     (report.window_ns_avg, report.window_ns_max) = crate::site::window_stats();
     report.broken = verdict::broken(&report, p.engine, p.policy);
     report.verdict = verdict::verdict(&report);
+    ctl.state.lock().last_torture = report;
     Ok(report)
 }
 

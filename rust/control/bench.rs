@@ -4,10 +4,10 @@
 //! each trap), so a number never comes from a path that did not run. Under QEMU's
 //! `-icount shift=0` one guest nanosecond is one instruction: the numbers are counts.
 
+use super::{interrupted, Busy, Control};
 use crate::{
     callbacks,
     command::{BenchCmd, BenchWhat},
-    control::{interrupted, Busy, Control},
     policy::{self, Engine, SiteState},
     site, stats,
     symbols::KernelSyms,
