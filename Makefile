@@ -6,6 +6,8 @@
 #   make check-debug  the selftests on the debug kernel (lockdep, KASAN, hung-task, ...)
 #   make soak       100 unload-under-torture cycles (CYCLES=N)
 #   make demo       boot the guest and show the mechanism at work
+#   make vng        the selftests through the kernel's kselftest runner, in virtme-ng (TESTS="a.sh b.sh")
+#   make kselftest-install  install the int3call kselftest target from the test kernel's tree (out/kselftest)
 #   make verdicts   the torture's verdicts side by side: new/old signatures, every busted variant
 #   make mutants    judge the tests: make check on each mutation of scripts/mutants.list
 #   make bench      the benchmark (icount guest): table printed, results/bench.md and .svg
@@ -40,6 +42,12 @@ soak:
 demo:
 	scripts/demo.sh
 
+vng:
+	TESTS="$(TESTS)" scripts/vng.sh
+
+kselftest-install:
+	scripts/kselftest-install.sh
+
 bench:
 	scripts/bench.sh
 
@@ -55,4 +63,4 @@ unit:
 kernel:
 	scripts/kernel.sh
 
-.PHONY: all modules clean check check-debug soak demo bench verdicts mutants unit kernel
+.PHONY: all modules clean check check-debug soak demo vng kselftest-install bench verdicts mutants unit kernel

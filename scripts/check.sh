@@ -13,6 +13,10 @@ start=$(date +%s)
 
 "$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
 debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
+# The selftests that also run through the kernel's runner in vng: the module's load and its
+# static calls, every flip, the test-only modules and the int3 helper that the kselftest
+# build makes, and the ORC stack trace (make vng runs them all).
+VNG_TESTS=${INT3CALL_VNG_TESTS:-load_unload.sh transitions.sh ownership.sh unwind.sh}
 upass=0 ufail=0 uskip=0
 if [ $debug = 0 ]; then
 
@@ -61,7 +65,7 @@ else
 	echo "== guest selftests (QEMU TCG, 4 vCPUs)"
 	qrc=0
 	"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
-	verdict=$("$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
+	verdict=$(INT3CALL_EXPECT_TESTS=$(selftest_progs | wc -l) "$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
 	read -r gpass gfail gskip < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	# A verdict line that did not parse is a failure, never a silent pass.
@@ -91,6 +95,24 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	[ -n "$kpass" ] || { echo "  FAIL: no verdict from kcfi-check.sh"; kpass=0 kfail=1; }
 fi
 gpass=$((gpass + kpass)) gfail=$((gfail + kfail))
+
+vpass=0 vfail=0 vskip=0
+if [ "$built" = 1 ] && [ $debug = 0 ]; then
+	# The path a developer takes in their own tree: the target installed by the kernel's
+	# kselftest Makefile (modules from TEST_GEN_MODS_DIR), run by run_kselftest.sh in vng.
+	echo "== kselftest runner in virtme-ng: $VNG_TESTS"
+	vlog=$(mktemp)
+	vrc=0
+	TESTS="$VNG_TESTS" "$INT3CALL_TOP/scripts/vng.sh" 2>"$vlog" >/dev/null || vrc=$?
+	grep -v '^\[int3call\] vng' "$vlog" | tail -20 | sed 's/^/  /'
+	rm -f "$vlog"
+	verdict=$(INT3CALL_EXPECT_TESTS=$(echo $VNG_TESTS | wc -w) "$INT3CALL_TOP/scripts/guest-verdict.sh" vng "$vrc")
+	echo "$verdict" | sed 's/^guest: /vng: /'
+	read -r vpass vfail vskip < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	[ -n "$vpass" ] || { echo "  FAIL: no verdict line for the vng run"; vpass=0 vfail=1 vskip=0; }
+	if [ "$vrc" -ne 0 ]; then echo "  FAIL: vng exited $vrc (log: $INT3CALL_OUT/vng.log)"; vfail=$((vfail + 1)); fi
+fi
+gpass=$((gpass + vpass)) gfail=$((gfail + vfail)) gskip=$((gskip + vskip))
 
 bpass=0 bfail=0
 if [ "$built" = 1 ] && [ $debug = 0 ]; then
