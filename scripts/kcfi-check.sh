@@ -19,5 +19,12 @@ judge "the module passed its self-test under kCFI" grep -q '^kcfi: self-test und
 judge "LKDTM made its mistyped call" grep -q 'lkdtm: Calling mismatched prototype' "$console"
 judge "kCFI trapped it: $caught" test -n "$caught"
 judge "the call did not go through" sh -c "test -s '$out' && ! grep -q 'survived' '$out' '$console'"
+# A failure must be explainable from the CI log alone: what the guest and the kernel said about
+# CFI and LKDTM (the CFI mode line shows kCFI vs FineIBT vs off).
+if [ "$fail" -gt 0 ]; then
+	{ grep -hE 'CFI|lkdtm|survived|Kernel panic' "$console" "$out" 2>/dev/null || echo "(no CFI or LKDTM line)"; } |
+		tr -d '\r' | head -20 | sed 's/^/    /'
+	echo "    (qemu exit $rc; console: $console)"
+fi
 echo "kcfi: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
