@@ -28,6 +28,11 @@ grep -E '^test .* \.\.\. ' "$unit_log" | sed 's/^/  /'
 read -r upass ufail uskip < <(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p + 0, f + 0, s + 0 }' "$unit_log")
 if [ $unit_rc -ne 0 ] && [ "$ufail" -eq 0 ]; then tail -20 "$unit_log"; ufail=1; fi
 if [ "$uskip" -gt 0 ]; then echo "  FAIL: $uskip host test(s) ignored"; ufail=$((ufail + 1)); fi
+# As for the module build: a warning is a defect, not noise to scroll past.
+if grep -qE '^(warning|error)(\[|:)' "$unit_log"; then
+	grep -E -A3 '^(warning|error)(\[|:)' "$unit_log" | head -20 | sed 's/^/    /'
+	echo "  FAIL: cargo test printed $(grep -cE '^warning(\[|:)' "$unit_log") warning(s)"; ufail=$((ufail + 1))
+fi
 rm -f "$unit_log"
 
 echo "== host unit tests of the bench report (python3 unittest)"
