@@ -237,7 +237,8 @@ impl State {
         Ok(saved)
     }
 
-    /// Gives the site back at rest, with the settings it had.
+    /// Gives the site back at rest, with the settings it had. The site stays claimed for the
+    /// torture until [`State::finish_torture`].
     pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) {
         // Before the restoring flip, which must be a correct one.
         injected::set_busted(crate::busted::Busted::None);
@@ -248,6 +249,14 @@ impl State {
             callbacks::set_registered(0);
         }
         (self.engine, self.policy, self.window_us) = (saved.engine, saved.policy, saved.window_us);
+    }
+
+    /// Ends a torture run: its report (none if it failed) and the free site become visible
+    /// together, under one lock.
+    pub(crate) fn finish_torture(&mut self, report: Option<crate::verdict::Report>) {
+        if let Some(report) = report {
+            self.last_torture = report;
+        }
         self.busy = None;
     }
 

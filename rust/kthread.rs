@@ -22,7 +22,7 @@ use kernel::{
 pub(crate) trait ThreadFn {
     /// The thread's body, given the `data` it was started with. Return when
     /// [`Running::should_stop`] says so: dropping the [`Kthread`] waits for that.
-    fn run(me: &Running, data: usize);
+    fn run(thread: &Running, data: usize);
 }
 
 /// Handed to [`ThreadFn::run`]: the proof that the code runs in a kthread of ours.
@@ -56,6 +56,11 @@ unsafe extern "C" fn entry<F: ThreadFn>(data: *mut c_void) -> c_int {
 
 /// A started kthread, bound to one CPU; `kthread_stop` when dropped, which waits for it to
 /// return.
+///
+/// It must be dropped before the module's code goes away: a leaked `Kthread`
+/// (`mem::forget`, a leaked container) leaves its thread running our text after `rmmod`. Its
+/// only user keeps them in a local that a debugfs write drops before it returns, and an open
+/// file pins the module (`pinning_debugfs.rs`).
 ///
 /// # Invariants
 ///

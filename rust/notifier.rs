@@ -72,19 +72,22 @@ unsafe extern "C" fn on_die(
 ///
 /// While a `DieNotifier` exists, `BLOCK` is registered on the die chain, so an int3 at one of
 /// our sites reaches [`on_die`]; [`DieNotifier::register`] is the only constructor, and at most
-/// one exists (it registered `BLOCK`, which a second registration would corrupt).
+/// one exists: the die chain refuses a block that is already on it (`-EEXIST`, with a warning),
+/// so a second `register` returns an error instead of a second `DieNotifier`.
 pub(crate) struct DieNotifier(());
 
 impl DieNotifier {
     pub(crate) fn register() -> Result<Self> {
-        // SAFETY: `BLOCK` is a static, so it outlives the registration; a module is loaded
-        // once, so it is never registered twice, and `Drop` unregisters it.
+        // SAFETY: `BLOCK` is a static, so it outlives the registration, and `Drop` unregisters
+        // it. Registering it while it is on the chain already is refused by the chain itself
+        // (`-EEXIST`), so no call here can link it twice.
         let ret = unsafe { ffi::register_die_notifier(BLOCK.0.get()) };
         if ret != 0 {
             pr_err!("register_die_notifier failed: {}\n", ret);
             return Err(Error::from_errno(ret));
         }
-        // INVARIANT: `BLOCK` was just registered, once, by the only constructor.
+        // INVARIANT: `BLOCK` was just registered by the only constructor; it was not on the
+        // chain before (the chain would have refused it), so this is the only `DieNotifier`.
         Ok(Self(()))
     }
 }

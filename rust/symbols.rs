@@ -117,6 +117,7 @@ impl KernelSyms {
             ],
         })
     }
+
     /// The kernel's `text_mutex`, which every write to kernel or module text is made under.
     pub(crate) fn text_mutex(&self) -> &'static Mutex<()> {
         self.text_mutex

@@ -29,8 +29,11 @@ pub(super) static STOP: AtomicFlag = AtomicFlag::new(false);
 
 /// `echo stop > torture`: asks the running torture, if any, to end early.
 pub(crate) fn stop(ctl: &Control) {
-    // Under the mutex: the run clears STOP under it before it becomes visible.
-    if ctl.state.lock().busy == Some(Busy::Torture) {
+    // Under the mutex, held across the store (a guard in the `if` condition would be dropped
+    // before the body): the run clears STOP under it before it becomes visible, and stays
+    // visible until its report is stored, so a stop never lands on the next run.
+    let st = ctl.state.lock();
+    if st.busy == Some(Busy::Torture) {
         STOP.store(true, Relaxed);
     } else {
         pr_info!("torture: no run in progress, nothing to stop\n");
@@ -173,7 +176,10 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         Ok(())
     })();
     ctl.state.lock().end_torture(&ctl.syms, saved);
-    result?;
+    if let Err(e) = result {
+        ctl.state.lock().finish_torture(None);
+        return Err(e);
+    }
 
     report.calls = sum(|c| &c.calls);
     report.v2 = sum(|c| &c.v2);
@@ -197,7 +203,9 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     (report.window_ns_avg, report.window_ns_max) = crate::site::window_stats();
     report.broken = verdict::broken(&report, p.engine, p.policy);
     report.verdict = verdict::verdict(&report);
-    ctl.state.lock().last_torture = report;
+    // The site stays ours until the report is in: no other run can start, reset the counters
+    // read above or see a stale report beside `running: no`.
+    ctl.state.lock().finish_torture(Some(report));
     Ok(report)
 }
 
