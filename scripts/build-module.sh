@@ -2,7 +2,7 @@
 # Build int3call.ko, and the selftests' test-only module, against the cached test kernel of
 # the current flavour, inside the sysroot. The sources are copied into the sysroot (no bind
 # mount of the clone), so build outputs stay out of it.
-# Result: $INT3CALL_OUT/int3call.ko, $INT3CALL_OUT/int3call_foreign.ko and $INT3CALL_OUT/int3_user
+# Result: $INT3CALL_OUT/int3call.ko, int3call_foreign.ko, int3call_probe.ko, int3_user and udb_probe
 set -euo pipefail
 source "$(dirname "$0")/settings.sh"
 tree=$("$(dirname "$0")/kernel.sh")
@@ -36,4 +36,8 @@ cp "$root$src/int3call.ko" "$root$src/$mods/int3call_foreign.ko" "$root$src/$mod
 cp "$INT3CALL_TOP/selftests/int3call/int3_user.c" "$root$src/"
 in_sysroot "$root" cc -static -O2 -o "$src/int3_user" "$src/int3_user.c"
 cp "$root$src/int3_user" "$INT3CALL_OUT/"
+# The kcfi guest's probe of the emulator (does UDB raise #UD?), static for the same reason.
+cp "$INT3CALL_TOP/scripts/guest/udb_probe.c" "$root$src/"
+in_sysroot "$root" cc -static -O2 -o "$src/udb_probe" "$src/udb_probe.c"
+cp "$root$src/udb_probe" "$INT3CALL_OUT/"
 echo "$INT3CALL_OUT/int3call.ko"

@@ -14,6 +14,7 @@ cp "$INT3CALL_OUT/int3call.ko" "$INT3CALL_OUT/int3call_foreign.ko" "$INT3CALL_OU
 if [ -f "$tree/samples/ftrace/ftrace-ops.ko" ]; then cp "$tree/samples/ftrace/ftrace-ops.ko" "$stage/"; fi
 cp -r "$INT3CALL_TOP/selftests/int3call" "$stage/selftests/"
 cp "$INT3CALL_OUT/int3_user" "$stage/selftests/int3call/"
+cp "$INT3CALL_OUT/udb_probe" "$stage/"
 [ ! -d "$INT3CALL_TOP/scripts/guest" ] || cp -r "$INT3CALL_TOP/scripts/guest" "$stage/guest"
 chmod +x "$stage/init" "$stage"/selftests/int3call/*.sh
 in_sysroot "$root" sh -c 'cd /tmp/int3call-initramfs && find . | cpio -o -H newc --quiet | gzip -1' \

@@ -17,9 +17,16 @@ INT3CALL_SYSROOT_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev build-
 libelf-dev libssl-dev cpio kmod busybox-static python3 xz-utils zstd ca-certificates"
 
 # Tools added to an existing sysroot on first use (not part of its key, so adding one does not
-# rebuild the kernels): the kernel's own style checkers for `make check`, the emulator every
-# guest runs on, virtme-ng (`make vng`), and rsync (the kselftest install uses it).
-INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy qemu-system-x86 virtme-ng rsync udev iproute2 systemd-sysv"
+# rebuild the kernels): the kernel's own style checkers for `make check`, virtme-ng (`make vng`),
+# and rsync (the kselftest install uses it).
+INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy virtme-ng rsync udev iproute2 systemd-sysv"
+# The emulator every guest runs on, from trixie-backports, at least INT3CALL_QEMU_MIN. QEMU's
+# TCG before 11.0 (trixie's 10.0 included) runs the byte 0xd6 as SALC in 64-bit mode, where it
+# must raise #UD (UDB). Linux 7.3.4's kCFI call checks jump to such a byte on a hash mismatch,
+# so under QEMU 10.0 no kCFI check ever fires (kcfi-check.sh caught it; the fix is QEMU's
+# "target/i386/tcg: mark more instructions that are invalid in 64-bit mode").
+INT3CALL_QEMU_PKG=qemu-system-x86
+INT3CALL_QEMU_MIN=1:11.0
 
 INT3CALL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

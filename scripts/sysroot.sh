@@ -39,9 +39,23 @@ add_tools() {
 	sysroot_install "$1" "$INT3CALL_SYSROOT_TOOLS" $INT3CALL_SYSROOT_TOOLS ||
 		die "cannot install $INT3CALL_SYSROOT_TOOLS into the sysroot"
 }
+# The emulator from backports (settings.sh says why), upgraded in a sysroot that has an older one.
+add_emulator() {
+	local v
+	v=$(in_sysroot "$1" dpkg-query -W -f '${db:Status-Abbrev} ${Version}\n' "$INT3CALL_QEMU_PKG" 2>/dev/null |
+		sed -n 's/^ii *//p' || true)
+	[ -n "$v" ] && dpkg --compare-versions "$v" ge "$INT3CALL_QEMU_MIN" && return 0
+	sysroot_install "$1" "$INT3CALL_QEMU_PKG (from $INT3CALL_SUITE-backports)" \
+		-t "$INT3CALL_SUITE-backports" "$INT3CALL_QEMU_PKG" ||
+		die "cannot install $INT3CALL_QEMU_PKG from $INT3CALL_SUITE-backports into the sysroot"
+	v=$(in_sysroot "$1" dpkg-query -W -f '${Version}' "$INT3CALL_QEMU_PKG")
+	dpkg --compare-versions "$v" ge "$INT3CALL_QEMU_MIN" ||
+		die "$INT3CALL_QEMU_PKG $v is older than $INT3CALL_QEMU_MIN, whose TCG raises #UD on UDB (settings.sh)"
+}
 if [ -f "$root/.int3call-ready" ]; then
 	add_series "$root"
 	add_tools "$root"
+	add_emulator "$root"
 	echo "$root"; exit 0
 fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root (or bring your own tree: make KDIR=/path LLVM=1)"
@@ -62,6 +76,7 @@ in_sysroot "$tmp" apt-get update -qq
 in_sysroot "$tmp" apt-get install -y -qq --no-install-recommends $INT3CALL_SYSROOT_PKGS >/dev/null
 add_series "$tmp"
 add_tools "$tmp"
+add_emulator "$tmp"
 touch "$tmp/.int3call-ready"
 mv "$tmp" "$root"
 log "sysroot ready: $root"

@@ -6,6 +6,8 @@
 # the kernel traps ("CFI failure at ...") and, with oops=panic, the guest stops there; a
 # kernel without kCFI survives the call and LKDTM logs "FAIL: survived".
 DBG=/sys/kernel/debug/int3call
+# First the emulator: kCFI's trap on 7.3 is the UDB byte, which must raise #UD.
+/udb_probe
 insmod /int3call.ko || { echo "kcfi: insmod failed"; exit 1; }
 echo run >$DBG/selftest && echo "kcfi: self-test under kCFI: $(sed -n 's/^result: //p' $DBG/selftest)"
 rmmod int3call && echo "kcfi: module unloaded"
