@@ -32,12 +32,13 @@ build() { # build DIR (inside the sysroot)
 build "$src"
 build "$src/$mods"
 cp "$root$src/int3call.ko" "$root$src/$mods/int3call_foreign.ko" "$root$src/$mods/int3call_probe.ko" "$INT3CALL_OUT/"
-# A user-mode int3 for ownership.sh (static: the guest has no libc).
-cp "$INT3CALL_TOP/selftests/int3call/int3_user.c" "$root$src/"
-in_sysroot "$root" cc -static -O2 -o "$src/int3_user" "$src/int3_user.c"
-cp "$root$src/int3_user" "$INT3CALL_OUT/"
-# The kcfi guest's probe of the emulator (does UDB raise #UD?), static for the same reason.
-cp "$INT3CALL_TOP/scripts/guest/udb_probe.c" "$root$src/"
-in_sysroot "$root" cc -static -O2 -o "$src/udb_probe" "$src/udb_probe.c"
-cp "$root$src/udb_probe" "$INT3CALL_OUT/"
+# The guests' user-mode helpers, static: the guest has no libc.
+helper() { # helper SOURCE (relative to the top): out/<name>
+	local name; name=$(basename "$1" .c)
+	cp "$INT3CALL_TOP/$1" "$root$src/"
+	in_sysroot "$root" cc -static -O2 -o "$src/$name" "$src/$name.c"
+	cp "$root$src/$name" "$INT3CALL_OUT/"
+}
+helper selftests/int3call/int3_user.c # a user-mode int3, for ownership.sh
+helper scripts/guest/udb_probe.c      # does the emulator raise #UD on UDB? (the kcfi guest)
 echo "$INT3CALL_OUT/int3call.ko"

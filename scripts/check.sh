@@ -13,6 +13,9 @@ start=$(date +%s)
 
 "$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
 debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
+# guest_counts: "P F S" from guest-verdict.sh's "guest: P passed, F failed, S skipped" on stdin
+# (nothing if there is no such line, which the callers count as a failure).
+guest_counts() { sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p'; }
 # The selftests that also run through the kernel's runner in vng: the module's load and its
 # static calls, every flip, the test-only modules and the int3 helper that the kselftest
 # build makes, and the ORC stack trace (make vng runs them all).
@@ -72,7 +75,7 @@ else
 	"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
 	verdict=$(INT3CALL_EXPECT_TESTS=$(selftest_progs | wc -l) "$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
-	read -r gpass gfail gskip < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	read -r gpass gfail gskip < <(echo "$verdict" | guest_counts)
 	# A verdict line that did not parse is a failure, never a silent pass.
 	[ -n "$gpass" ] || { echo "  FAIL: no verdict line from guest-verdict.sh"; gpass=0 gfail=1 gskip=0; }
 	if [ $debug = 1 ]; then
@@ -113,7 +116,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	rm -f "$vlog"
 	verdict=$(INT3CALL_EXPECT_TESTS=$(echo $VNG_TESTS | wc -w) "$INT3CALL_TOP/scripts/guest-verdict.sh" vng "$vrc")
 	echo "$verdict" | sed 's/^guest: /vng: /'
-	read -r vpass vfail vskip < <(echo "$verdict" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+	read -r vpass vfail vskip < <(echo "$verdict" | guest_counts)
 	[ -n "$vpass" ] || { echo "  FAIL: no verdict line for the vng run"; vpass=0 vfail=1 vskip=0; }
 	if [ "$vrc" -ne 0 ]; then echo "  FAIL: vng exited $vrc (log: $INT3CALL_OUT/vng.log)"; vfail=$((vfail + 1)); fi
 fi
