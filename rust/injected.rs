@@ -18,6 +18,14 @@ pub(crate) fn busted(b: Busted) -> bool {
     BUSTED.load(Relaxed) == b as u32
 }
 
+/// The bug the running torture injects (`Busted::None` outside such a run).
+pub(crate) fn current() -> Busted {
+    Busted::ALL
+        .into_iter()
+        .find(|&b| busted(b))
+        .unwrap_or_default()
+}
+
 /// Only the control mutex holder may call this.
 pub(crate) fn set_busted(b: Busted) {
     BUSTED.store(b as u32, Relaxed);

@@ -21,6 +21,7 @@ mod kthread;
 mod notifier;
 mod pinning_debugfs;
 mod policy;
+mod protocol;
 mod selftest;
 mod site;
 mod stats;

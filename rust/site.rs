@@ -13,6 +13,7 @@ use crate::{
     insn::{self, Insn},
     kcall,
     policy::{self, Engine, Policy, SiteState},
+    protocol::{self, Step},
     stats,
     symbols::KernelSyms,
     traced,
@@ -102,29 +103,44 @@ fn poke(_guard: &TextMutexGuard, addr: usize, bytes: &[u8]) {
     unsafe { kcall::text_poke(addr, bytes) };
 }
 
-/// The seed protocol, in Rust, with our die notifier emulating hits. `hold` runs after
-/// step 1 and after step 2, while byte 0 is our int3.
+/// The int3 protocol, in Rust: runs `steps` (`protocol.rs`, the table the spin model checks)
+/// on `site`, with our die notifier emulating hits as a call to `stub` while the window is
+/// open. `hold` runs after each sync but the last.
 fn module_engine(
     guard: &TextMutexGuard,
     site: usize,
     new: &[u8; insn::SITE_LEN],
     stub: usize,
+    steps: &[Step],
     mut hold: impl FnMut(),
 ) {
     WINDOW_TARGET.store(stub, Relaxed);
     WINDOW_SITE.store(site, Release);
-    poke(guard, site, &[insn::INT3]);
-    sync_each_cpu();
-    let opened = Instant::<Monotonic>::now();
-    hold();
-    poke(guard, site + 1, &new[1..]);
-    if !injected::busted(Busted::NoSync) {
-        sync_each_cpu();
+    let mut opened = None;
+    let mut ns = 0;
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::PlantInt3 => {
+                poke(guard, site, &[insn::INT3]);
+                opened = Some(Instant::<Monotonic>::now());
+            }
+            Step::Sync => sync_each_cpu(),
+            Step::WriteTail => poke(guard, site + 1, &new[1..]),
+            Step::WriteByte0 | Step::WriteAll => {
+                if *step == Step::WriteAll {
+                    poke(guard, site, new);
+                } else {
+                    poke(guard, site, &new[..1]);
+                }
+                if let Some(t) = opened.take() {
+                    ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(0);
+                }
+            }
+        }
+        if protocol::holds_after(steps, i) {
+            hold();
+        }
     }
-    hold();
-    let ns = u64::try_from(opened.elapsed().as_nanos()).unwrap_or(0);
-    poke(guard, site, &new[..1]);
-    sync_each_cpu();
     WINDOW_SITE.store(0, Release);
     WINDOW_NS_SUM.add(ns);
     WINDOWS.inc();
@@ -206,7 +222,7 @@ pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce
     verify(&guard, &bytes)?;
     let _flipping = Flipping::begin(site);
     let mut during = Some(during);
-    module_engine(&guard, site, &bytes, stub, || {
+    module_engine(&guard, site, &bytes, stub, protocol::INT3_PROTOCOL, || {
         if let Some(f) = during.take() {
             f()
         }
@@ -257,9 +273,9 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             unsafe { kcall::smp_text_poke_single(site, &new, &emulate) };
             stats::FLIPS_KERNEL.inc();
         }
-        Engine::Module if injected::busted(Busted::Torn) => poke(&guard, site, &new),
         Engine::Module => {
-            module_engine(&guard, site, &new, stub, || hold_for(flip.window));
+            let steps = protocol::steps(injected::current());
+            module_engine(&guard, site, &new, stub, steps, || hold_for(flip.window));
             stats::FLIPS_MODULE.inc();
         }
     }

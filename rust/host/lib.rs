@@ -14,3 +14,5 @@ pub mod policy;
 pub mod busted;
 #[path = "../verdict.rs"]
 pub mod verdict;
+#[path = "../protocol.rs"]
+pub mod protocol;
