@@ -8,46 +8,34 @@
 # skipped guest test is one (guest-verdict.sh), so is an ignored host test.
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
+# The counting (tested on the host: scripts/test_counting.py).
+source "$INT3CALL_TOP/scripts/counting.sh"
 cd "$INT3CALL_TOP"
 start=$(date +%s)
 
 "$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
 debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
-# guest_counts: "P F S" from guest-verdict.sh's "guest: P passed, F failed, S skipped" on stdin
-# (nothing if there is no such line, which the callers count as a failure).
-guest_counts() { sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p'; }
 # The selftests that also run through the kernel's runner in vng: the module's load and its
 # static calls, every flip, the test-only modules and the int3 helper that the kselftest
 # build makes, and the ORC stack trace (make vng runs them all).
 VNG_TESTS=${INT3CALL_VNG_TESTS:-load_unload.sh transitions.sh ownership.sh unwind.sh}
 upass=0 ufail=0 uskip=0
+gpass=0 gfail=0 gskip=0
 if [ $debug = 0 ]; then
 
 echo "== host unit tests (cargo test)"
 unit_log=$(mktemp)
 (cd rust/host && cargo test --offline) >"$unit_log" 2>&1
 unit_rc=$?
-grep -E '^test .* \.\.\. ' "$unit_log" | sed 's/^/  /'
-read -r upass ufail uskip < <(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p + 0, f + 0, s + 0 }' "$unit_log")
-if [ $unit_rc -ne 0 ] && [ "$ufail" -eq 0 ]; then tail -20 "$unit_log"; ufail=1; fi
-if [ "$uskip" -gt 0 ]; then echo "  FAIL: $uskip host test(s) ignored"; ufail=$((ufail + 1)); fi
-# As for the module build: a warning is a defect, not noise to scroll past.
-if grep -qE '^(warning|error)(\[|:)' "$unit_log"; then
-	grep -E -A3 '^(warning|error)(\[|:)' "$unit_log" | head -20 | sed 's/^/    /'
-	echo "  FAIL: cargo test printed $(grep -cE '^warning(\[|:)' "$unit_log") warning(s)"; ufail=$((ufail + 1))
-fi
+# As for the module build, a warning is a defect, not noise to scroll past (cargo_counts).
+cargo_counts "$unit_log" "$unit_rc"
 rm -f "$unit_log"
 
-echo "== host unit tests of the bench report (python3 unittest)"
+echo "== host unit tests of the harness and the bench report (python3 unittest)"
 py_log=$(mktemp)
-(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report test_guest_verdict) >"$py_log" 2>&1
+(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report test_guest_verdict test_counting) >"$py_log" 2>&1
 py_rc=$?
-grep -E ' \.\.\. ' "$py_log" | sed 's/^/  /'
-ppass=$(grep -c ' \.\.\. ok$' "$py_log")
-pfail=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$py_log")
-pskip=$(grep -cE ' \.\.\. skipped' "$py_log")
-if [ "$pskip" -gt 0 ]; then echo "  FAIL: $pskip python test(s) skipped"; pfail=$((pfail + 1)); fi
-if [ $py_rc -ne 0 ] && [ "$pfail" -eq 0 ]; then tail -20 "$py_log"; pfail=1; fi
+unittest_counts "$py_log" "$py_rc"
 rm -f "$py_log"
 upass=$((upass + ppass)) ufail=$((ufail + pfail)) uskip=$((uskip + pskip))
 echo "host: $upass passed, $ufail failed, $uskip skipped"
@@ -58,8 +46,7 @@ if [ $debug = 0 ]; then
 	echo "== style: the kernel's rustfmt and clippy on our Rust"
 	style=$("$INT3CALL_TOP/scripts/style.sh" 2>&1)
 	echo "$style" | grep -v '^style: '
-	read -r spass sfail < <(echo "$style" | sed -n 's/^style: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-	[ -n "$spass" ] || { echo "  FAIL: no verdict from style.sh"; spass=0 sfail=1; }
+	stage_verdict_counts style "$style" "no verdict from style.sh"; spass=$c_pass sfail=$c_fail
 fi
 upass=$((upass + spass)) ufail=$((ufail + sfail))
 
@@ -75,9 +62,8 @@ else
 	"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
 	verdict=$(INT3CALL_EXPECT_TESTS=$(selftest_progs | wc -l) "$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
-	read -r gpass gfail gskip < <(echo "$verdict" | guest_counts)
 	# A verdict line that did not parse is a failure, never a silent pass.
-	[ -n "$gpass" ] || { echo "  FAIL: no verdict line from guest-verdict.sh"; gpass=0 gfail=1 gskip=0; }
+	verdict_counts "$verdict" "no verdict line from guest-verdict.sh"; gpass=$c_pass gfail=$c_fail gskip=$c_skip
 	if [ $debug = 1 ]; then
 		# A debug kernel that is not one would pass everything: its detectors must be on.
 		for want in "Lock dependency validator" "KernelAddressSanitizer initialized"; do
@@ -99,8 +85,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 		sed 's/^\[[^]]*\] /  console: /' | tr -d '\r'
 	kcfi=$("$INT3CALL_TOP/scripts/kcfi-check.sh")
 	echo "$kcfi" | grep -v '^kcfi: '
-	read -r kpass kfail < <(echo "$kcfi" | sed -n 's/^kcfi: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-	[ -n "$kpass" ] || { echo "  FAIL: no verdict from kcfi-check.sh"; kpass=0 kfail=1; }
+	stage_verdict_counts kcfi "$kcfi" "no verdict from kcfi-check.sh"; kpass=$c_pass kfail=$c_fail
 fi
 gpass=$((gpass + kpass)) gfail=$((gfail + kfail))
 
@@ -116,8 +101,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	rm -f "$vlog"
 	verdict=$(INT3CALL_EXPECT_TESTS=$(echo $VNG_TESTS | wc -w) "$INT3CALL_TOP/scripts/guest-verdict.sh" vng "$vrc")
 	echo "$verdict" | sed 's/^guest: /vng: /'
-	read -r vpass vfail vskip < <(echo "$verdict" | guest_counts)
-	[ -n "$vpass" ] || { echo "  FAIL: no verdict line for the vng run"; vpass=0 vfail=1 vskip=0; }
+	verdict_counts "$verdict" "no verdict line for the vng run"; vpass=$c_pass vfail=$c_fail vskip=$c_skip
 	if [ "$vrc" -ne 0 ]; then echo "  FAIL: vng exited $vrc (log: $INT3CALL_OUT/vng.log)"; vfail=$((vfail + 1)); fi
 fi
 gpass=$((gpass + vpass)) gfail=$((gfail + vfail)) gskip=$((gskip + vskip))
@@ -140,5 +124,4 @@ fi
 gpass=$((gpass + bpass)) gfail=$((gfail + bfail))
 
 echo "== wall time $(( $(date +%s) - start )) s"
-echo "$((upass + gpass)) passed, $((ufail + gfail)) failed, $((uskip + gskip)) skipped"
-[ $((ufail + gfail)) -eq 0 ]
+closing_line

@@ -1,0 +1,63 @@
+# How `make check` (scripts/check.sh) counts: each stage's log or verdict into "passed,
+# failed, skipped", and the closing line with the exit status. Sourced (bash), never run;
+# tested on the host by scripts/test_counting.py. The rule everywhere: what did not report a
+# count (a crash, a missing verdict line) is a failure, never a silent pass.
+
+# guest_counts: "P F S" from guest-verdict.sh's "guest: P passed, F failed, S skipped" on stdin
+# (nothing if there is no such line, which the callers count as a failure).
+guest_counts() { sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p'; }
+# stage_counts NAME: "P F" from a stage's "NAME: P passed, F failed" on stdin (style.sh,
+# kcfi-check.sh), nothing if there is no such line.
+stage_counts() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p"; }
+
+# verdict_counts TEXT MESSAGE: c_pass c_fail c_skip from the guest verdict line in TEXT; with
+# no such line, "  FAIL: MESSAGE" and one failure.
+verdict_counts() {
+	c_pass= c_fail= c_skip=
+	read -r c_pass c_fail c_skip < <(echo "$1" | guest_counts)
+	[ -n "$c_pass" ] || { echo "  FAIL: $2"; c_pass=0 c_fail=1 c_skip=0; }
+}
+# stage_verdict_counts NAME TEXT MESSAGE: c_pass c_fail from TEXT's "NAME: P passed, F failed";
+# with no such line, "  FAIL: MESSAGE" and one failure.
+stage_verdict_counts() {
+	c_pass= c_fail=
+	read -r c_pass c_fail < <(echo "$2" | stage_counts "$1")
+	[ -n "$c_pass" ] || { echo "  FAIL: $3"; c_pass=0 c_fail=1; }
+}
+
+# cargo_counts LOG RC: judge the log of `cargo test` that exited RC. Prints its test lines
+# and what fails, and sets upass ufail uskip: the sums of its "test result:" lines, at least
+# one failure when cargo failed without a failed test (a build error), one more for any
+# ignored test, and one more for any warning (a defect, as in the module build).
+cargo_counts() {
+	local log=$1 rc=$2
+	grep -E '^test .* \.\.\. ' "$log" | sed 's/^/  /'
+	read -r upass ufail uskip < <(awk '/^test result:/ { p += $4; f += $6; s += $8 } END { print p + 0, f + 0, s + 0 }' "$log")
+	if [ "$rc" -ne 0 ] && [ "$ufail" -eq 0 ]; then tail -20 "$log"; ufail=1; fi
+	if [ "$uskip" -gt 0 ]; then echo "  FAIL: $uskip host test(s) ignored"; ufail=$((ufail + 1)); fi
+	if grep -qE '^(warning|error)(\[|:)' "$log"; then
+		grep -E -A3 '^(warning|error)(\[|:)' "$log" | head -20 | sed 's/^/    /'
+		echo "  FAIL: cargo test printed $(grep -cE '^warning(\[|:)' "$log") warning(s)"; ufail=$((ufail + 1))
+	fi
+}
+
+# unittest_counts LOG RC: judge the log of `python3 -m unittest -v` that exited RC. Prints its
+# test lines and sets ppass pfail pskip; a skipped test is also a failure, and so is a
+# non-zero exit without a failed test (an import error, a crash).
+unittest_counts() {
+	local log=$1 rc=$2
+	grep -E ' \.\.\. ' "$log" | sed 's/^/  /'
+	ppass=$(grep -c ' \.\.\. ok$' "$log")
+	pfail=$(grep -cE ' \.\.\. (FAIL|ERROR)$' "$log")
+	pskip=$(grep -cE ' \.\.\. skipped' "$log")
+	if [ "$pskip" -gt 0 ]; then echo "  FAIL: $pskip python test(s) skipped"; pfail=$((pfail + 1)); fi
+	if [ "$rc" -ne 0 ] && [ "$pfail" -eq 0 ]; then tail -20 "$log"; pfail=1; fi
+}
+
+# closing_line: "N passed, N failed, N skipped" over the host (u*) and guest (g*) counts; its
+# status is non-zero on any failure.
+closing_line() {
+	echo "$((upass + gpass)) passed, $((ufail + gfail)) failed, $((uskip + gskip)) skipped"
+	[ $((ufail + gfail)) -eq 0 ]
+}
+
