@@ -33,7 +33,7 @@ rm -f "$unit_log"
 
 echo "== host unit tests of the harness and the bench report (python3 unittest)"
 py_log=$(mktemp)
-(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report test_guest_verdict test_counting) >"$py_log" 2>&1
+(cd scripts && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_bench_report test_guest_verdict test_ktap_helpers test_counting) >"$py_log" 2>&1
 py_rc=$?
 unittest_counts "$py_log" "$py_rc"
 rm -f "$py_log"
