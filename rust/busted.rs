@@ -52,6 +52,18 @@ impl Busted {
         Busted::ALL.iter().copied().find(|b| b.name() == name)
     }
 
+    /// Whether the bug can make a CPU run a torn instruction: on bare metal that may crash
+    /// the machine, so it runs only in a guest, or when asked with `busted_may_crash=yes`.
+    pub(crate) fn destructive(self) -> bool {
+        matches!(self, Busted::Torn | Busted::NoSync)
+    }
+
+    /// Whether a run may inject this bug: a destructive one only under a hypervisor (the
+    /// guest is all it can crash) or when the user said it may crash the machine.
+    pub(crate) fn allowed(self, may_crash: bool, on_a_hypervisor: bool) -> bool {
+        !self.destructive() || may_crash || on_a_hypervisor
+    }
+
     /// The engine the bug lives in, when only one has it (the kernel's own flips and int3
     /// handler are not ours to break).
     pub(crate) fn needs(self) -> Option<Engine> {
@@ -79,5 +91,21 @@ mod tests {
         assert_eq!(Busted::Spin.needs(), Some(Engine::Module));
         assert_eq!(Busted::Torn.needs(), Some(Engine::Module));
         assert_eq!(Busted::SwapPolicy.needs(), None);
+    }
+
+    #[test]
+    fn only_the_protocol_variants_can_tear_an_instruction() {
+        for b in Busted::ALL {
+            assert_eq!(b.destructive(), matches!(b, Busted::Torn | Busted::NoSync), "{b:?}");
+        }
+    }
+
+    #[test]
+    fn a_destructive_variant_needs_a_guest_or_consent() {
+        assert!(!Busted::Torn.allowed(false, false));
+        assert!(!Busted::NoSync.allowed(false, false));
+        assert!(Busted::Torn.allowed(true, false));
+        assert!(Busted::Torn.allowed(false, true));
+        assert!(Busted::Spin.allowed(false, false));
     }
 }

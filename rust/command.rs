@@ -4,6 +4,7 @@
 
 use crate::busted::Busted;
 use crate::policy::{callback_index, Engine, Mode, Policy};
+use crate::verdict::Scenario;
 
 /// The longest write any file accepts, newline included.
 pub(crate) const MAX_INPUT: usize = 128;
@@ -130,6 +131,10 @@ pub(crate) struct TortureParams {
     pub(crate) window_us: u32,
     /// A known bug to inject into this run (off unless named).
     pub(crate) busted: Busted,
+    /// What the run flips, and whether an observer watches the site's bytes.
+    pub(crate) scenario: Scenario,
+    /// Allows a destructive busted variant on bare metal, where it may crash the machine.
+    pub(crate) busted_may_crash: bool,
 }
 
 pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
@@ -139,6 +144,8 @@ pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
     policy: Policy::New,
     window_us: 0,
     busted: Busted::None,
+    scenario: Scenario::Livepatch,
+    busted_may_crash: false,
 };
 pub(crate) const MAX_THREADS: u32 = 64;
 pub(crate) const MAX_FLIPS: u32 = 10_000_000;
@@ -152,7 +159,8 @@ pub(crate) enum TortureCmd {
 }
 
 /// `stop`, or `key=value` words (any order, defaults for the rest): `threads=N`,
-/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`.
+/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`,
+/// `scenario=livepatch|observer`, `busted_may_crash=yes`.
 pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if input == "stop" {
         return Ok(TortureCmd::Stop);
@@ -177,6 +185,13 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
             "engine" => p.engine = keyword(value, &ENGINE_CMDS)?,
             "emulate" => p.policy = keyword(value, &POLICY_CMDS)?,
             "busted" => p.busted = Busted::from_name(value).ok_or(Reject::Unknown)?,
+            "scenario" => {
+                p.scenario = Scenario::ALL
+                    .into_iter()
+                    .find(|s| s.name() == value)
+                    .ok_or(Reject::Unknown)?
+            }
+            "busted_may_crash" if value == "yes" => p.busted_may_crash = true,
             _ => return Err(Reject::Unknown),
         }
     }
@@ -314,6 +329,8 @@ mod tests {
             policy: Policy::Nop,
             window_us: 0,
             busted: Busted::None,
+            scenario: Scenario::Livepatch,
+            busted_may_crash: false,
         };
         assert_eq!(
             torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"),
@@ -329,6 +346,19 @@ mod tests {
         assert_eq!(torture_cmd("threads=0"), Err(Reject::OutOfRange));
         assert_eq!(torture_cmd("threads=65"), Err(Reject::OutOfRange));
         assert_eq!(torture_cmd("window_us=100001"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("flips=10000001"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("flips=0"), Err(Reject::OutOfRange));
+        // Each bound itself is accepted.
+        let max = torture_cmd("threads=64 flips=10000000 window_us=100000");
+        assert_eq!(
+            max,
+            Ok(TortureCmd::Start(TortureParams {
+                threads: MAX_THREADS,
+                flips: MAX_FLIPS,
+                window_us: MAX_WINDOW_US,
+                ..TORTURE_DEFAULTS
+            }))
+        );
         assert_eq!(torture_cmd("flips=x"), Err(Reject::OutOfRange));
         assert_eq!(torture_cmd("engine=fast"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("colour=red"), Err(Reject::Unknown));
@@ -352,6 +382,19 @@ mod tests {
             torture_cmd("busted=spin engine=module"),
             Ok(TortureCmd::Start(spin))
         );
+        let observer = TortureParams {
+            scenario: Scenario::Observer,
+            busted: Busted::Torn,
+            engine: Engine::Module,
+            busted_may_crash: true,
+            ..TORTURE_DEFAULTS
+        };
+        assert_eq!(
+            torture_cmd("scenario=observer engine=module busted=torn busted_may_crash=yes"),
+            Ok(TortureCmd::Start(observer))
+        );
+        assert_eq!(torture_cmd("scenario=watch"), Err(Reject::Unknown));
+        assert_eq!(torture_cmd("busted_may_crash=no"), Err(Reject::Unknown));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::{
     stats,
     symbols::KernelSyms,
     traced, unwind,
+    verdict::Scenario,
 };
 use kernel::{bindings, new_mutex, prelude::*, sync::Mutex, time::Delta};
 
@@ -88,6 +89,14 @@ pub(crate) struct Saved {
     engine: Engine,
     policy: Policy,
     window_us: u32,
+}
+
+/// Whether this kernel runs under a hypervisor (CPUID leaf 1, ECX bit 31: what sets the
+/// kernel's X86_FEATURE_HYPERVISOR), where a torn instruction hurts only the guest.
+fn on_a_hypervisor() -> bool {
+    // SAFETY: `cpuid` is available on every x86-64 CPU and has no side effects.
+    let leaf1 = unsafe { core::arch::x86_64::__cpuid(1) };
+    leaf1.ecx & (1 << 31) != 0
 }
 
 /// Zeroes every counter. The caller holds the control mutex and has checked that no long
@@ -203,13 +212,24 @@ impl State {
         }
     }
 
-    /// Takes the site for a torture run: its engine and policy, zeroed counters, and the live
-    /// patch registered (custom trampoline).
+    /// Takes the site for a torture run: its engine and policy, zeroed counters, and, in the
+    /// `livepatch` scenario, the live patch registered (custom trampoline).
     pub(crate) fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
         self.idle("torture")?;
-        if callbacks::registered() != 0 || self.forced.is_some() {
-            pr_warn!("torture: needs the site at rest (no callback registered, mode auto)\n");
+        if callbacks::registered() != 0 || self.forced.is_some() || self.site != SiteState::Nop
+        {
+            pr_warn!(
+                "torture: needs the site at rest (a NOP, no callback registered, mode auto); it is {}\n",
+                self.site.mode().name()
+            );
             return Err(EBUSY);
+        }
+        if !p.busted.allowed(p.busted_may_crash, on_a_hypervisor()) {
+            pr_warn!(
+                "torture: busted={} can run a torn instruction, which on bare metal may crash the machine: refused (add busted_may_crash=yes to run it anyway)\n",
+                p.busted.name()
+            );
+            return Err(EPERM);
         }
         let saved = Saved {
             engine: self.engine,
@@ -221,9 +241,13 @@ impl State {
         // Cleared under the mutex, before the run is visible: a `stop` that sees the run
         // (it takes the mutex too) is never lost.
         torture::STOP.store(false, kernel::sync::atomic::Relaxed);
-        if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
-            self.end_torture(syms, saved);
-            return Err(e);
+        if p.scenario == Scenario::Livepatch {
+            if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
+                // Nothing was flipped: give the settings back as they were.
+                (self.engine, self.policy, self.window_us) =
+                    (saved.engine, saved.policy, saved.window_us);
+                return Err(e);
+            }
         }
         // After the run's first flip: only the flips under test are busted.
         if p.busted != crate::busted::Busted::None {
@@ -238,26 +262,39 @@ impl State {
     }
 
     /// Gives the site back at rest, with the settings it had. The site stays claimed for the
-    /// torture until [`State::finish_torture`].
-    pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) {
+    /// torture until [`State::finish_torture`]. If the restoring flip fails, the site and the
+    /// registry stay as they are (consistent with each other), and the error is returned:
+    /// the next torture then refuses to start on a site that is not at rest.
+    pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) -> Result {
         // Before the restoring flip, which must be a correct one.
         injected::set_busted(crate::busted::Busted::None);
+        let mut restored = Ok(());
         if !self.closed {
-            if let Err(e) = self.go(syms, SiteState::Nop) {
-                pr_err!("torture: restoring the site failed: {:?}\n", e);
+            restored = self.go(syms, SiteState::Nop);
+            match restored {
+                Ok(()) => callbacks::set_registered(0),
+                Err(e) => pr_err!(
+                    "torture: restoring the site failed ({:?}): it stays {} with its callbacks\n",
+                    e,
+                    self.site.mode().name()
+                ),
             }
-            callbacks::set_registered(0);
         }
         (self.engine, self.policy, self.window_us) = (saved.engine, saved.policy, saved.window_us);
+        restored
     }
 
-    /// Ends a torture run: its report (none if it failed) and the free site become visible
-    /// together, under one lock.
-    pub(crate) fn finish_torture(&mut self, report: Option<crate::verdict::Report>) {
-        if let Some(report) = report {
-            self.last_torture = report;
-        }
+    /// Ends a torture run: its report and the free site become visible together, under one
+    /// lock.
+    pub(crate) fn finish_torture(&mut self, report: crate::verdict::Report) {
+        self.last_torture = report;
         self.busy = None;
+    }
+
+    /// A torture write that could not start: its own report (verdict `none`), never the
+    /// previous run's. The site was never claimed, so whatever owns it keeps it.
+    pub(crate) fn refused_torture(&mut self, report: crate::verdict::Report) {
+        self.last_torture = report;
     }
 
     /// Moves the site to `new` with the current engine and policy.

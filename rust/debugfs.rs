@@ -271,8 +271,10 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.state.lock();
     let r = st.last_torture();
     let running = st.busy() == Some(control::Busy::Torture);
-    writeln!(f, "running: {}", if running { "yes" } else { "no" })?;
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    writeln!(f, "running: {}", yes_no(running))?;
     writeln!(f, "verdict: {}", r.verdict.name())?;
+    writeln!(f, "scenario: {}", r.scenario.name())?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
     writeln!(f, "busted: {}", r.busted.name())?;
@@ -293,16 +295,17 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "window_us: {}", r.window_us)?;
     writeln!(f, "flips: {}", r.flips)?;
     writeln!(f, "calls: {}", r.calls)?;
+    writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
     writeln!(f, "missed: {}", r.missed)?;
     writeln!(f, "corrupt: {}", r.corrupt)?;
     writeln!(f, "cb_livepatch: {}", r.cb_livepatch)?;
     writeln!(f, "cb_counter: {}", r.cb_counter)?;
-    writeln!(f, "emulated_new: {}", r.emulated[0])?;
-    writeln!(f, "emulated_old: {}", r.emulated[1])?;
-    writeln!(f, "emulated_nop: {}", r.emulated[2])?;
+    for p in Policy::ALL {
+        writeln!(f, "emulated_{}: {}", p.name(), r.emulated[p as usize])?;
+    }
     // The policy's signature: where its hits went, per direction of the flip.
-    for (dir, by) in [("to_custom", &r.to_custom), ("to_iterator", &r.to_iterator)] {
+    for (dir, by) in verdict::DIRECTIONS.iter().zip(r.by_direction.iter()) {
         write!(f, "{dir}:")?;
         for (name, n) in verdict::TARGETS.iter().zip(by.iter()) {
             write!(f, " {name}={n}")?;
@@ -316,12 +319,20 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "int3_foreign: {}", r.int3_foreign)?;
     writeln!(f, "window_real_us_avg: {}", r.window_ns_avg / 1000)?;
     writeln!(f, "window_real_us_max: {}", r.window_ns_max / 1000)?;
-    writeln!(f, "stopped: {}", if r.stopped { "yes" } else { "no" })?;
-    writeln!(
-        f,
-        "interrupted: {}",
-        if r.interrupted { "yes" } else { "no" }
-    )
+    writeln!(f, "snapshots: {}", r.snapshots)?;
+    writeln!(f, "snapshots_in_flip: {}", r.snapshots_in_flip)?;
+    writeln!(f, "snapshots_int3: {}", r.snapshots_int3)?;
+    writeln!(f, "illegal: {}", r.illegal)?;
+    match r.first_illegal {
+        Some(i) => writeln!(
+            f,
+            "first_illegal: {:02x?} in the flip {:02x?} -> {:02x?}",
+            i.seen, i.old, i.new
+        )?,
+        None => writeln!(f, "first_illegal: none")?,
+    }
+    writeln!(f, "stopped: {}", yes_no(r.stopped))?;
+    writeln!(f, "interrupted: {}", yes_no(r.interrupted))
 }
 
 fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -329,7 +340,7 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("torture", reader, &mut buf)?;
     let cmd = command::torture_cmd(word).map_err(|r| {
         pr_warn!(
-            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{} [busted=swap_policy|iter_drop|lp_flaky|spin|torn|no_sync]\n",
+            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{} scenario=livepatch|observer [busted=swap_policy|iter_drop|lp_flaky|spin|torn|no_sync] [busted_may_crash=yes]\n",
             word, r.reason(), command::MAX_THREADS, command::MAX_FLIPS, command::MAX_WINDOW_US
         );
         EINVAL
@@ -339,29 +350,40 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
             torture::stop(ctl);
             Ok(())
         }
-        TortureCmd::Start(p) => {
-            let report = torture::run(ctl, &p)?;
-            if report.interrupted {
-                pr_info!(
-                    "torture: interrupted by a signal after {} flips\n",
-                    report.flips
-                );
-                return Err(EINTR);
-            }
-            if report.verdict == verdict::Verdict::Fail {
-                let why = if report.busted == crate::busted::Busted::None {
-                    ""
-                } else {
-                    " (busted on purpose)"
-                };
-                pr_err!(
-                    "torture: an invariant broke{} (cat torture for the numbers)\n",
-                    why
-                );
-                return Err(EIO);
-            }
-            Ok(())
+        TortureCmd::Start(p) => verdict_status(&torture::run(ctl, &p)?),
+    }
+}
+
+/// The write's exit status is the verdict (`verdict::status`): `fail` EIO, even when a
+/// signal also ended the run; a signal EINTR; `inconclusive` ENODATA (retry with a wider
+/// window); `pass` and `stopped` (by `echo stop`) success.
+fn verdict_status(report: &verdict::Report) -> Result {
+    match verdict::status(report) {
+        verdict::Status::Failed => {
+            let why = if report.busted == crate::busted::Busted::None {
+                ""
+            } else {
+                " (busted on purpose)"
+            };
+            pr_err!(
+                "torture: an invariant broke{} (cat torture for the numbers)\n",
+                why
+            );
+            Err(EIO)
         }
+        verdict::Status::Interrupted => {
+            pr_info!(
+                "torture: interrupted by a signal after {} flips\n",
+                report.flips
+            );
+            Err(EINTR)
+        }
+        verdict::Status::Inconclusive => {
+            pr_warn!("torture: inconclusive: no call landed in an int3 window (or the observer never saw the int3); widen window_us or add flips\n");
+            // The kernel crate's error codes have no ENODATA in 7.2.
+            Err(Error::from_errno(-(kernel::bindings::ENODATA as i32)))
+        }
+        verdict::Status::Done => Ok(()),
     }
 }
 

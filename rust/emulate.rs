@@ -75,6 +75,36 @@ pub(crate) unsafe fn int3_emulate_call(frame: &mut impl CpuFrame, func: usize) {
     int3_emulate_jmp(frame, func);
 }
 
+/// Where a CPU goes on from an int3 that is gone by the time the handler reads the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterGone {
+    /// A NOP stands there: go on past it.
+    Past(usize),
+    /// A call to one of our trampolines stands there: emulate it.
+    Call(usize),
+    /// Nothing we know stands there: run the site again.
+    Rewind(usize),
+}
+
+/// What a hit on `site` whose int3 is gone does, given the complete instruction that stands
+/// there now (`decoded`, `None` if it is none we know) and whether a call target is one of
+/// our trampolines. Not a rewind when a NOP or our call stands there: under TCG a CPU can
+/// keep running a stale translation of the site that still holds the int3, and a rewind then
+/// traps again forever; emulating moves the CPU past the site, so every trap completes one
+/// execution of it.
+#[inline(always)]
+pub(crate) fn after_gone_int3(
+    site: usize,
+    decoded: Option<crate::insn::Insn>,
+    is_trampoline: impl Fn(usize) -> bool,
+) -> AfterGone {
+    match decoded {
+        Some(crate::insn::Insn::Nop) => AfterGone::Past(call_return_address(site)),
+        Some(crate::insn::Insn::Call(target)) if is_trampoline(target) => AfterGone::Call(target),
+        _ => AfterGone::Rewind(site),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +172,23 @@ mod tests {
         int3_emulate_jmp(&mut f, 0x105);
         assert_eq!((f.ip, f.sp), (0x105, 0x1000 + 8 * 8));
         assert!(f.stack.iter().all(|&w| w == 0));
+    }
+
+    #[test]
+    fn a_gone_int3_goes_past_a_nop_emulates_our_call_and_rewinds_anything_else() {
+        use crate::insn::Insn;
+        let site = 0x2000;
+        let ours = |t| t == 0x3000;
+        assert_eq!(after_gone_int3(site, Some(Insn::Nop), ours), AfterGone::Past(0x2005));
+        assert_eq!(
+            after_gone_int3(site, Some(Insn::Call(0x3000)), ours),
+            AfterGone::Call(0x3000)
+        );
+        assert_eq!(
+            after_gone_int3(site, Some(Insn::Call(0x4000)), ours),
+            AfterGone::Rewind(site)
+        );
+        assert_eq!(after_gone_int3(site, None, ours), AfterGone::Rewind(site));
     }
 
     #[test]

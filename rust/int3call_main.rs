@@ -54,6 +54,7 @@ impl kernel::Module for Int3Call {
         let syms = symbols::KernelSyms::resolve()?;
         let notifier = notifier::DieNotifier::register()?;
         selftest::run(&notifier)?;
+        selftest::gone_int3_on_the_site()?;
         pr_info!("self-test passed: int3 at a module call site emulated as a call\n");
         let ctl = KBox::pin_init(control::Control::new(syms, notifier), GFP_KERNEL)?;
         // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.

@@ -3,7 +3,7 @@
 //! where a 5-byte call would, let our die notifier emulate the call with the Rust
 //! `int3_emulate_call`, and check that the callee ran and came back.
 
-use crate::{emulate, emulate::CpuFrame, notifier::DieNotifier, stats};
+use crate::{emulate, emulate::CpuFrame, insn, notifier::DieNotifier, site, stats, traced};
 use kernel::{
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
@@ -94,6 +94,25 @@ pub(crate) fn run(_registered: &DieNotifier) -> Result {
         return Err(EIO);
     }
     stats::SELFTEST_PASSES.inc();
+    Ok(())
+}
+
+/// The handler's rule for a gone int3 (`emulate::after_gone_int3`), on the traced site's own
+/// bytes: at rest the site is a NOP, and a CPU whose int3 went away under it must go on past
+/// it. A race the torture cannot time, so it is checked on every load, while the site is at
+/// rest.
+pub(crate) fn gone_int3_on_the_site() -> Result {
+    let site = traced::site();
+    let bytes = site::read_site();
+    let after = emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_trampoline);
+    if after != emulate::AfterGone::Past(site + insn::SITE_LEN) {
+        pr_err!(
+            "self-test failed: a gone int3 on the site ({:02x?}) resumes as {:?}, expected past the NOP\n",
+            bytes,
+            after
+        );
+        return Err(EIO);
+    }
     Ok(())
 }
 

@@ -38,6 +38,65 @@ static WINDOW_TARGET: Atomic<usize> = Atomic::new(0);
 /// until the flip's last sync, so a CPU sent back to the site cannot trap on it forever.
 static FLIPPING: Atomic<usize> = Atomic::new(0);
 
+/// For the torture's observer: the flip in progress, published before its first write and
+/// retired after its last. `FLIP_SEQ` is odd while a flip runs; `FLIP_OLD`/`FLIP_NEW` hold
+/// its bytes (little-endian, in the low five bytes), stored before `FLIP_SEQ` turns odd.
+pub(crate) static FLIP_SEQ: Atomic<u64> = Atomic::new(0);
+static FLIP_OLD: Atomic<u64> = Atomic::new(0);
+static FLIP_NEW: Atomic<u64> = Atomic::new(0);
+
+/// The five site bytes packed as the observer reads them.
+pub(crate) fn pack(bytes: &[u8; insn::SITE_LEN]) -> u64 {
+    let mut word = [0u8; 8];
+    word[..insn::SITE_LEN].copy_from_slice(bytes);
+    u64::from_le_bytes(word)
+}
+
+/// The five site bytes of a packed word.
+pub(crate) fn unpack(word: u64) -> [u8; insn::SITE_LEN] {
+    let mut bytes = [0u8; insn::SITE_LEN];
+    bytes.copy_from_slice(&word.to_le_bytes()[..insn::SITE_LEN]);
+    bytes
+}
+
+/// One look at the site, for the torture's observer.
+pub(crate) struct Look {
+    /// A flip was in progress throughout the look.
+    pub(crate) in_flip: bool,
+    /// That flip's bytes; at rest, `new` is what the last flip wrote (what must stand).
+    pub(crate) old: [u8; insn::SITE_LEN],
+    pub(crate) new: [u8; insn::SITE_LEN],
+    /// The site's bytes, in one snapshot.
+    pub(crate) seen: [u8; insn::SITE_LEN],
+}
+
+/// Looks at the site; `None` when a flip began or ended during the look.
+pub(crate) fn observe() -> Option<Look> {
+    let seq = FLIP_SEQ.load(Acquire);
+    let (old, new) = if seq == 0 {
+        (insn::NOP5, insn::NOP5)
+    } else {
+        (unpack(FLIP_OLD.load(Relaxed)), unpack(FLIP_NEW.load(Relaxed)))
+    };
+    let seen = unpack(read_site_word());
+    (FLIP_SEQ.load(Acquire) == seq).then_some(Look {
+        in_flip: seq % 2 == 1,
+        old,
+        new,
+        seen,
+    })
+}
+
+/// The eight bytes from the site on, in one load. The site starts its function, which is
+/// 16-byte aligned (`traced.rs`, checked at load by `traced::check_layout`), so this is one
+/// aligned 8-byte load, atomic on x86-64: the snapshot is of one moment, never a mix of two.
+#[inline(always)]
+fn read_site_word() -> u64 {
+    // SAFETY: the site is 16-byte aligned module text, mapped for the module's lifetime, and
+    // the function it starts is longer than 8 bytes; a volatile aligned load is one `mov`.
+    unsafe { core::ptr::read_volatile(traced::site() as *const u64) }
+}
+
 /// How long the module engine's int3 stood in the site (from the first sync to the write of
 /// byte 0), in nanoseconds: what `window_us` asked for, measured.
 pub(crate) static WINDOW_NS_SUM: stats::Counter = stats::Counter::new();
@@ -199,6 +258,25 @@ impl Drop for Flipping {
     }
 }
 
+/// Publishes a flip to the observer until dropped (after the flip's last write and sync).
+struct Published;
+
+impl Published {
+    fn begin(old: &[u8; insn::SITE_LEN], new: &[u8; insn::SITE_LEN]) -> Self {
+        FLIP_OLD.store(pack(old), Relaxed);
+        FLIP_NEW.store(pack(new), Relaxed);
+        // Odd: a flip runs. Release: an observer that sees it odd sees its bytes.
+        FLIP_SEQ.fetch_add(1, Release);
+        Published
+    }
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        FLIP_SEQ.fetch_add(1, Release);
+    }
+}
+
 /// Keeps the int3 window open for a while, so that calling CPUs land in it.
 fn hold_for(window: Delta) {
     if window.as_micros_ceil() > 0 {
@@ -265,6 +343,7 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let guard = TextMutexGuard::lock(syms);
     verify(&guard, &old)?;
     let _flipping = Flipping::begin(site);
+    let _published = Published::begin(&old, &new);
     match flip.engine {
         Engine::Kernel => {
             // SAFETY: the site is our own module text; `text_mutex` is held; both buffers are
@@ -317,24 +396,29 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         // in the handler (each tail write waits for a sync), so this is one instruction.
         let mut bytes = read_site();
         bytes[0] = byte;
-        match insn::decode(site, &bytes) {
-            Some(Insn::Nop) => {
+        match emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_trampoline) {
+            emulate::AfterGone::Past(ip) => {
                 stats::STALE_INT3.inc();
-                emulate::int3_emulate_jmp(frame, site + insn::SITE_LEN);
+                emulate::int3_emulate_jmp(frame, ip);
             }
-            Some(Insn::Call(target)) if traced::is_trampoline(target) => {
+            emulate::AfterGone::Call(target) => {
                 stats::STALE_INT3.inc();
                 // SAFETY: a kernel-mode int3 on our 5-byte call site (the entry left the gap
                 // below `sp`); `target` is one of our trampolines.
                 unsafe { emulate::int3_emulate_call(frame, target) };
             }
-            _ => {
+            emulate::AfterGone::Rewind(ip) => {
                 stats::REWINDS_GONE.inc();
-                emulate::int3_emulate_jmp(frame, site);
+                emulate::int3_emulate_jmp(frame, ip);
             }
         }
         return true;
     }
+    // Having seen our int3, see the window that was opened before it was written: the
+    // kernel's smp_rmb() in smp_text_poke_int3_handler(). On x86 (TSO, loads are not
+    // reordered with loads) that is a compiler barrier, which is all this emits; the C
+    // helper behind kernel::sync::barrier::smp_rmb() would be a call out of .kprobes.text.
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::Acquire);
     if WINDOW_SITE.load(Acquire) == site {
         if injected::busted(Busted::Spin) {
             // The bug: run the site again (and trap again) until the int3 is gone.

@@ -343,6 +343,11 @@ pub(crate) fn loop_traced(n: u64) -> u64 {
 /// Checks what the assembler cannot check for us (jump sizes are relaxed late): every stub
 /// fits its 16-byte slot, so `stub()` addresses the right one.
 pub(crate) fn check_layout() -> kernel::error::Result {
+    // The torture's observer reads the site's bytes in one aligned 8-byte load.
+    if site() % 8 != 0 {
+        kernel::pr_err!("the traced site at {:#x} is not 8-byte aligned\n", site());
+        return Err(kernel::error::code::EINVAL);
+    }
     // SAFETY: a constant in .rodata, written by the assembler, never changed.
     let len = unsafe { int3call_emul_stubs_len } as usize;
     if len != 16 * policy::STUBS {

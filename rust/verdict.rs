@@ -2,23 +2,51 @@
 //! A torture run's report and its verdict. No kernel dependency: every invariant is
 //! unit-tested on the host with a report that breaks it.
 //!
-//! The run flips the site between the live patch's custom trampoline and the iterator (the
-//! `counter` callback comes and goes), so each flip goes one of two ways, and each policy
-//! must leave its own signature: the target its emulated hits went to, per direction.
+//! Two scenarios. `livepatch` (the seed's): the live patch stays registered and the `counter`
+//! callback comes and goes, so the site flips between the live patch's custom trampoline and
+//! the iterator. `observer`: no live patch; the counter comes and goes, so the site flips
+//! between a NOP and the counter's custom trampoline, while an observer thread checks every
+//! snapshot of the site's bytes against the legal states of the flip in progress. Each flip
+//! goes one of two ways, and each policy must leave its own signature: the target its
+//! emulated hits went to, per direction.
 
 use crate::busted::Busted;
 use crate::policy::{Engine, Policy};
 
+/// What a torture run flips, and what it watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Scenario {
+    /// The live patch stays; the site flips custom(livepatch) <-> iterator.
+    #[default]
+    Livepatch,
+    /// No live patch; the site flips NOP <-> custom(counter), under an observer of its bytes.
+    Observer,
+}
+
+impl Scenario {
+    pub(crate) const ALL: [Scenario; 2] = [Scenario::Livepatch, Scenario::Observer];
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Scenario::Livepatch => "livepatch",
+            Scenario::Observer => "observer",
+        }
+    }
+}
+
 /// Emulation targets the torture's flips can legitimately pick, and where else a hit went.
-pub(crate) const TARGETS: [&str; 4] = ["livepatch", "iterator", "skip", "elsewhere"];
+pub(crate) const TARGETS: [&str; 5] = ["livepatch", "counter", "iterator", "skip", "elsewhere"];
 pub(crate) const T_LIVEPATCH: usize = 0;
-pub(crate) const T_ITERATOR: usize = 1;
-pub(crate) const T_SKIP: usize = 2;
-pub(crate) const T_ELSEWHERE: usize = 3;
+pub(crate) const T_COUNTER: usize = 1;
+pub(crate) const T_ITERATOR: usize = 2;
+pub(crate) const T_SKIP: usize = 3;
+pub(crate) const T_ELSEWHERE: usize = 4;
+/// The directions of a flip, by the state the site is becoming.
+pub(crate) const DIRECTIONS: [&str; 3] = ["to_custom", "to_iterator", "to_nop"];
 
 /// What a run saw, and its verdict.
 #[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct Report {
+    pub(crate) scenario: Scenario,
     pub(crate) engine: Option<Engine>,
     pub(crate) policy: Option<Policy>,
     pub(crate) busted: Busted,
@@ -27,17 +55,18 @@ pub(crate) struct Report {
     pub(crate) flips: u64,
     pub(crate) calls: u64,
     pub(crate) v2: u64,
-    /// v1 results: the live patch was registered for the whole run, so each is a missed call.
+    pub(crate) v1: u64,
+    /// `livepatch`: the v1 results, each a missed call (the live patch was registered for the
+    /// whole run). `observer`: 0 (no live patch, so a NOP is no miss).
     pub(crate) missed: u64,
     pub(crate) corrupt: u64,
     pub(crate) cb_livepatch: u64,
     pub(crate) cb_counter: u64,
     /// Hits that reached an emulation stub, by policy (both engines).
     pub(crate) emulated: [u64; 3],
-    /// The run's policy's hits, by target ([`TARGETS`]), in flips to the custom trampoline
-    /// and in flips to the iterator: the policy's signature.
-    pub(crate) to_custom: [u64; 4],
-    pub(crate) to_iterator: [u64; 4],
+    /// The run's policy's hits, by target ([`TARGETS`]), per direction ([`DIRECTIONS`]): the
+    /// policy's signature.
+    pub(crate) by_direction: [[u64; 5]; 3],
     /// Module engine: hits our die notifier emulated.
     pub(crate) int3_hits: u64,
     /// Hits on an int3 already gone, emulated as the instruction that stands there.
@@ -51,6 +80,13 @@ pub(crate) struct Report {
     /// Module engine: how long the int3 really stood per flip (mean, longest).
     pub(crate) window_ns_avg: u64,
     pub(crate) window_ns_max: u64,
+    /// `observer`: snapshots of the site's bytes taken, taken while a flip was in progress,
+    /// and showing our int3; snapshots no step of the protocol can produce, and the first.
+    pub(crate) snapshots: u64,
+    pub(crate) snapshots_in_flip: u64,
+    pub(crate) snapshots_int3: u64,
+    pub(crate) illegal: u64,
+    pub(crate) first_illegal: Option<Illegal>,
     /// `stop` or a signal ended the run before its last flip.
     pub(crate) stopped: bool,
     pub(crate) interrupted: bool,
@@ -59,12 +95,21 @@ pub(crate) struct Report {
     pub(crate) verdict: Verdict,
 }
 
+/// An illegal snapshot, with the flip it was taken in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Illegal {
+    pub(crate) seen: [u8; 5],
+    pub(crate) old: [u8; 5],
+    pub(crate) new: [u8; 5],
+}
+
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) enum Verdict {
     #[default]
     None,
     Pass,
-    /// No call landed in an int3 window: the run proves nothing.
+    /// No call landed in an int3 window, or (observer) no snapshot showed the int3: the run
+    /// proves nothing.
     Inconclusive,
     /// Ended early by `stop` or a signal, with every invariant holding.
     Stopped,
@@ -84,14 +129,14 @@ impl Verdict {
 }
 
 /// The invariants, by name (bit `i` of `Report::broken`), and the bug each catches.
-pub(crate) const INVARIANTS: [&str; 8] = [
+pub(crate) const INVARIANTS: [&str; 9] = [
     // A trampoline or an emulation broke the argument or the result.
     "corrupt",
-    // new/old: a call ran v1 while the live patch was registered. nop: the calls missed are
-    // not exactly the skipped hits.
+    // livepatch, new/old: a call ran v1 while the live patch was registered. nop: the calls
+    // missed are not exactly the skipped hits.
     "missed",
     // A v2 result without exactly one live-patch call behind it (a callback that counted
-    // but did not redirect, or ran twice).
+    // but did not redirect, or ran twice; or any v2 with no live patch).
     "livepatch",
     // A hit went to a stub of a policy the run did not choose.
     "policy",
@@ -104,6 +149,8 @@ pub(crate) const INVARIANTS: [&str; 8] = [
     "rewinds",
     // An int3 at the site that no flip of ours owned.
     "foreign",
+    // observer: the site held bytes that no step of the protocol produces.
+    "observer",
 ];
 pub(crate) const CORRUPT: u32 = 1 << 0;
 pub(crate) const MISSED: u32 = 1 << 1;
@@ -113,18 +160,24 @@ pub(crate) const TARGET: u32 = 1 << 4;
 pub(crate) const INT3_HITS: u32 = 1 << 5;
 pub(crate) const REWINDS: u32 = 1 << 6;
 pub(crate) const FOREIGN: u32 = 1 << 7;
+pub(crate) const OBSERVER: u32 = 1 << 8;
 
-/// The targets the torture's flips must emulate under `policy`: (in flips to the custom
-/// trampoline, in flips to the iterator). The spec, written out rather than derived from
-/// `policy::emulated`, which the flips themselves use: a bug there must show here.
-pub(crate) fn expected_targets(policy: Policy) -> (usize, usize) {
-    match policy {
+/// The target each direction's hits must go to under `policy` in `scenario`, by
+/// [`DIRECTIONS`]; `None`: that scenario makes no flip that way while callers run, so no hit
+/// may land there. The spec, written out rather than derived from `policy::emulated`, which
+/// the flips themselves use: a bug there must show here.
+pub(crate) fn expected_targets(scenario: Scenario, policy: Policy) -> [Option<usize>; 3] {
+    //                                  to_custom          to_iterator        to_nop
+    match (scenario, policy) {
         // What the site is becoming.
-        Policy::New => (T_LIVEPATCH, T_ITERATOR),
+        (Scenario::Livepatch, Policy::New) => [Some(T_LIVEPATCH), Some(T_ITERATOR), None],
+        (Scenario::Observer, Policy::New) => [Some(T_COUNTER), None, Some(T_SKIP)],
         // What the site was.
-        Policy::Old => (T_ITERATOR, T_LIVEPATCH),
+        (Scenario::Livepatch, Policy::Old) => [Some(T_ITERATOR), Some(T_LIVEPATCH), None],
+        (Scenario::Observer, Policy::Old) => [Some(T_SKIP), None, Some(T_COUNTER)],
         // Nothing: the pre-2019 bug.
-        Policy::Nop => (T_SKIP, T_SKIP),
+        (Scenario::Livepatch, Policy::Nop) => [Some(T_SKIP), Some(T_SKIP), None],
+        (Scenario::Observer, Policy::Nop) => [Some(T_SKIP), None, Some(T_SKIP)],
     }
 }
 
@@ -132,16 +185,19 @@ pub(crate) fn expected_targets(policy: Policy) -> (usize, usize) {
 pub(crate) fn broken(r: &Report, engine: Engine, policy: Policy) -> u32 {
     let hits: u64 = r.emulated.iter().sum();
     let ours = r.emulated[policy as usize];
-    let (want_custom, want_iterator) = expected_targets(policy);
-    let astray =
-        |by: &[u64; 4], want: usize| by.iter().enumerate().any(|(t, &n)| t != want && n > 0);
+    let astray = |by: &[u64; 5], want: Option<usize>| {
+        by.iter()
+            .enumerate()
+            .any(|(t, &n)| Some(t) != want && n > 0)
+    };
     let mut b = 0;
     if r.corrupt != 0 {
         b |= CORRUPT;
     }
-    let missed_ok = match policy {
-        Policy::New | Policy::Old => r.missed == 0,
-        Policy::Nop => r.missed == ours,
+    let missed_ok = match (r.scenario, policy) {
+        (Scenario::Observer, _) => r.missed == 0,
+        (Scenario::Livepatch, Policy::New | Policy::Old) => r.missed == 0,
+        (Scenario::Livepatch, Policy::Nop) => r.missed == ours,
     };
     if !missed_ok {
         b |= MISSED;
@@ -152,7 +208,8 @@ pub(crate) fn broken(r: &Report, engine: Engine, policy: Policy) -> u32 {
     if hits != ours {
         b |= POLICY;
     }
-    if astray(&r.to_custom, want_custom) || astray(&r.to_iterator, want_iterator) {
+    let want = expected_targets(r.scenario, policy);
+    if (0..DIRECTIONS.len()).any(|d| astray(&r.by_direction[d], want[d])) {
         b |= TARGET;
     }
     if engine == Engine::Module && r.int3_hits != hits {
@@ -164,20 +221,48 @@ pub(crate) fn broken(r: &Report, engine: Engine, policy: Policy) -> u32 {
     if r.int3_foreign != 0 {
         b |= FOREIGN;
     }
+    if r.illegal != 0 {
+        b |= OBSERVER;
+    }
     b
 }
 
 /// The verdict on a judged report: any broken invariant fails it; otherwise a stopped run
-/// is `stopped`, and a run no hit reached proves nothing.
+/// is `stopped`, and a run that no hit reached, or whose observer never saw the int3, proves
+/// nothing.
 pub(crate) fn verdict(r: &Report) -> Verdict {
+    let unseen = r.scenario == Scenario::Observer && r.snapshots_int3 == 0;
     if r.broken != 0 {
         Verdict::Fail
     } else if r.stopped {
         Verdict::Stopped
-    } else if r.emulated.iter().sum::<u64>() == 0 {
+    } else if r.emulated.iter().sum::<u64>() == 0 || unseen {
         Verdict::Inconclusive
     } else {
         Verdict::Pass
+    }
+}
+
+/// What a torture write returns, from its report. `fail` wins over a signal: a run whose
+/// invariants broke failed, however it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// `pass`, or `stopped` by `echo stop`.
+    Done,
+    /// An invariant broke (EIO).
+    Failed,
+    /// A signal ended the run, every invariant holding (EINTR).
+    Interrupted,
+    /// No hit, or no int3 seen: the run proves nothing (ENODATA).
+    Inconclusive,
+}
+
+pub(crate) fn status(r: &Report) -> Status {
+    match r.verdict {
+        Verdict::Fail => Status::Failed,
+        _ if r.interrupted => Status::Interrupted,
+        Verdict::Inconclusive => Status::Inconclusive,
+        Verdict::None | Verdict::Pass | Verdict::Stopped => Status::Done,
     }
 }
 
@@ -185,23 +270,35 @@ pub(crate) fn verdict(r: &Report) -> Verdict {
 mod tests {
     use super::*;
 
-    /// A healthy run of `policy`: 1000 calls, 10 hits each way.
-    fn healthy(policy: Policy) -> Report {
-        let (c, i) = expected_targets(policy);
+    /// A healthy run of `policy` in `scenario`: 1000 calls, 10 hits each way.
+    fn healthy_in(scenario: Scenario, policy: Policy) -> Report {
         let mut r = Report {
+            scenario,
             calls: 1000,
-            v2: 1000,
-            cb_livepatch: 1000,
             int3_hits: 20,
             ..Default::default()
         };
+        match scenario {
+            Scenario::Livepatch => (r.v2, r.cb_livepatch) = (1000, 1000),
+            Scenario::Observer => {
+                r.v1 = 1000;
+                (r.snapshots, r.snapshots_in_flip, r.snapshots_int3) = (100, 50, 10);
+            }
+        }
         r.emulated[policy as usize] = 20;
-        r.to_custom[c] = 10;
-        r.to_iterator[i] = 10;
-        if policy == Policy::Nop {
+        for (d, want) in expected_targets(scenario, policy).into_iter().enumerate() {
+            if let Some(t) = want {
+                r.by_direction[d][t] = 10;
+            }
+        }
+        if scenario == Scenario::Livepatch && policy == Policy::Nop {
             (r.v2, r.cb_livepatch, r.missed) = (980, 980, 20);
         }
         r
+    }
+
+    fn healthy(policy: Policy) -> Report {
+        healthy_in(Scenario::Livepatch, policy)
     }
 
     fn judge(mut r: Report, engine: Engine, policy: Policy) -> (u32, Verdict) {
@@ -210,10 +307,13 @@ mod tests {
     }
 
     #[test]
-    fn healthy_runs_pass_on_both_engines() {
-        for p in Policy::ALL {
-            for e in [Engine::Kernel, Engine::Module] {
-                assert_eq!(judge(healthy(p), e, p), (0, Verdict::Pass), "{p:?} {e:?}");
+    fn healthy_runs_pass_on_both_engines_in_both_scenarios() {
+        for s in Scenario::ALL {
+            for p in Policy::ALL {
+                for e in [Engine::Kernel, Engine::Module] {
+                    let r = healthy_in(s, p);
+                    assert_eq!(judge(r, e, p), (0, Verdict::Pass), "{s:?} {p:?} {e:?}");
+                }
             }
         }
     }
@@ -221,35 +321,44 @@ mod tests {
     #[test]
     fn new_and_old_leave_opposite_signatures() {
         // A `new` run judged as `old` (and back) breaks "target": the signature tells them apart.
-        assert_eq!(
-            judge(healthy(Policy::New), Engine::Kernel, Policy::Old).0 & TARGET,
-            TARGET
-        );
-        assert_eq!(
-            judge(healthy(Policy::Old), Engine::Kernel, Policy::New).0 & TARGET,
-            TARGET
-        );
-        assert_ne!(expected_targets(Policy::New), expected_targets(Policy::Old));
+        for s in Scenario::ALL {
+            let r = healthy_in(s, Policy::New);
+            assert_eq!(judge(r, Engine::Kernel, Policy::Old).0 & TARGET, TARGET);
+            let r = healthy_in(s, Policy::Old);
+            assert_eq!(judge(r, Engine::Kernel, Policy::New).0 & TARGET, TARGET);
+            assert_ne!(
+                expected_targets(s, Policy::New),
+                expected_targets(s, Policy::Old)
+            );
+        }
     }
 
     #[test]
-    fn each_invariant_fails_on_its_bug() {
+    fn each_invariant_fails_on_its_bug_both_ways() {
         let e = Engine::Module;
         let p = Policy::New;
-        let cases: [(fn(&mut Report), u32); 10] = [
+        // Each bug in both directions where a count can be too low or too high.
+        let cases: [(fn(&mut Report), u32); 17] = [
             (|r| r.corrupt = 1, CORRUPT),
             (|r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999), MISSED),
             (|r| r.cb_livepatch += 1, LIVEPATCH),
+            (|r| r.cb_livepatch -= 1, LIVEPATCH),
             (|r| (r.emulated[1], r.int3_hits) = (1, 21), POLICY),
+            (|r| (r.emulated[2], r.int3_hits) = (1, 21), POLICY),
             (
-                |r| (r.to_custom[T_ITERATOR], r.to_custom[T_LIVEPATCH]) = (1, 9),
+                |r| (r.by_direction[0][T_ITERATOR], r.by_direction[0][T_LIVEPATCH]) = (1, 9),
                 TARGET,
             ),
-            (|r| r.to_iterator[T_ELSEWHERE] = 1, TARGET),
+            (|r| r.by_direction[1][T_ELSEWHERE] = 1, TARGET),
+            (|r| r.by_direction[2][T_SKIP] = 1, TARGET),
             (|r| r.int3_hits = 19, INT3_HITS),
+            (|r| r.int3_hits = 21, INT3_HITS),
             (|r| r.rewinds_gone = 1, REWINDS),
             (|r| r.rewinds_flip = 1, REWINDS),
             (|r| r.int3_foreign = 1, FOREIGN),
+            (|r| r.illegal = 1, OBSERVER),
+            (|r| (r.missed, r.v2, r.cb_livepatch) = (5, 995, 995), MISSED),
+            (|r| r.corrupt = u64::MAX, CORRUPT),
         ];
         for (i, (bug, want)) in cases.iter().enumerate() {
             let mut r = healthy(p);
@@ -260,18 +369,75 @@ mod tests {
 
     #[test]
     fn nop_must_miss_exactly_the_skipped_hits() {
-        let mut r = healthy(Policy::Nop);
-        r.missed -= 1;
-        r.v2 += 1;
-        r.cb_livepatch += 1;
-        assert_eq!(
-            judge(r, Engine::Kernel, Policy::Nop),
-            (MISSED, Verdict::Fail)
-        );
+        for delta in [-1i64, 1] {
+            let mut r = healthy(Policy::Nop);
+            r.missed = r.missed.wrapping_add_signed(delta);
+            r.v2 = r.v2.wrapping_add_signed(-delta);
+            r.cb_livepatch = r.v2;
+            assert_eq!(
+                judge(r, Engine::Kernel, Policy::Nop),
+                (MISSED, Verdict::Fail),
+                "{delta}"
+            );
+        }
         // With `new`, a single skipped (missed) call fails.
         let mut r = healthy(Policy::New);
         (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999);
         assert_eq!(judge(r, Engine::Kernel, Policy::New).0, MISSED);
+    }
+
+    #[test]
+    fn the_observer_scenario_misses_nothing_and_must_see_the_int3() {
+        // A NOP is no miss, whatever the policy: a skipped hit there is legal.
+        let r = healthy_in(Scenario::Observer, Policy::Nop);
+        assert_eq!(judge(r, Engine::Module, Policy::Nop), (0, Verdict::Pass));
+        // A v2 with no live patch breaks "livepatch".
+        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        r.v2 = 1;
+        assert_eq!(judge(r, Engine::Kernel, Policy::New).0, LIVEPATCH);
+        // An illegal snapshot fails; no snapshot of the int3 proves nothing.
+        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        r.illegal = 1;
+        assert_eq!(judge(r, Engine::Module, Policy::New), (OBSERVER, Verdict::Fail));
+        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        r.snapshots_int3 = 0;
+        assert_eq!(
+            judge(r, Engine::Module, Policy::New),
+            (0, Verdict::Inconclusive)
+        );
+        // The livepatch scenario has no observer: no snapshot is needed there.
+        let mut r = healthy(Policy::New);
+        r.snapshots_int3 = 0;
+        assert_eq!(judge(r, Engine::Module, Policy::New), (0, Verdict::Pass));
+    }
+
+    #[test]
+    fn the_write_fails_unless_the_run_passed_or_was_stopped() {
+        let mut r = healthy(Policy::New);
+        r.broken = broken(&r, Engine::Module, Policy::New);
+        r.verdict = verdict(&r);
+        assert_eq!(status(&r), Status::Done);
+        r.corrupt = 1;
+        r.interrupted = true;
+        r.stopped = true;
+        r.broken = broken(&r, Engine::Module, Policy::New);
+        r.verdict = verdict(&r);
+        assert_eq!(status(&r), Status::Failed, "fail wins over a signal");
+        r.corrupt = 0;
+        r.broken = broken(&r, Engine::Module, Policy::New);
+        r.verdict = verdict(&r);
+        assert_eq!((r.verdict, status(&r)), (Verdict::Stopped, Status::Interrupted));
+        let r = Report {
+            verdict: Verdict::Inconclusive,
+            ..Default::default()
+        };
+        assert_eq!(status(&r), Status::Inconclusive);
+        let r = Report {
+            verdict: Verdict::Stopped,
+            stopped: true,
+            ..Default::default()
+        };
+        assert_eq!(status(&r), Status::Done);
     }
 
     #[test]

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The torture: one kthread per CPU calls the traced function in a tight loop and checks
-//! every result, while the writer of `torture` flips the site between the custom and the
-//! iterator trampoline (the live patch stays registered; a second callback comes and goes:
-//! the seed scenario). At the end every call is accounted for and the invariants checked.
+//! The torture: one kthread per online CPU calls the traced function in a tight loop and
+//! checks every result, while the writer of `torture` flips the site: in the `livepatch`
+//! scenario between the custom and the iterator trampoline (the live patch stays registered;
+//! a second callback comes and goes: the seed scenario), in the `observer` scenario between
+//! a NOP and the counter's custom trampoline, while one more kthread snapshots the site's
+//! bytes and checks each against the flip in progress. At the end every call is accounted
+//! for and the invariants checked.
 //!
 //! The guest kernel is fully preemptible, where `cond_resched()` is a no-op (and has no
 //! binding); the callers are preempted like any task.
@@ -12,14 +15,17 @@ use crate::{
     command::TortureParams,
     kthread::{Kthread, Running, ThreadFn},
     policy::{self, Mode, Policy},
+    protocol, site,
     stats::{self, Counter},
     traced,
-    verdict::{self, Report},
+    verdict::{self, Illegal, Report, Scenario},
 };
 use kernel::{
+    bindings,
     cpu::CpuId,
+    cpumask::Cpumask,
     prelude::*,
-    sync::atomic::{AtomicFlag, Relaxed},
+    sync::atomic::{Atomic, AtomicFlag, Relaxed, Release},
     time::{delay::fsleep, Delta},
 };
 
@@ -84,15 +90,41 @@ impl ThreadFn for Caller {
     }
 }
 
+/// The online CPUs, in order (at most `MAX`): torture threads go there, not to CPUs that are
+/// possible but offline, where a bound kthread would never run.
+fn online_cpus() -> KVec<CpuId> {
+    let mut cpus = KVec::new();
+    // SAFETY: `__cpu_online_mask` is the kernel's global online mask, valid forever; a CPU
+    // going on- or offline meanwhile only changes which CPUs the threads land on.
+    let online = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_online_mask) };
+    for id in 0..kernel::cpu::nr_cpu_ids() {
+        if let Some(cpu) = CpuId::from_u32(id) {
+            if online.test(cpu) && cpus.len() < MAX {
+                // Room was checked; a failed push only means fewer CPUs used.
+                let _ = cpus.push(cpu, GFP_KERNEL);
+            }
+        }
+    }
+    cpus
+}
+
+/// The number of online CPUs, at least 1.
+pub(crate) fn online() -> u32 {
+    (online_cpus().len() as u32).max(1)
+}
+
 /// Started caller threads; each is stopped (and released) when dropped, whatever happens.
 struct Callers(KVec<Kthread>);
 
 impl Callers {
     fn start(n: u32) -> Result<Self> {
         let mut tasks = Callers(KVec::with_capacity(n as usize, GFP_KERNEL)?);
-        let cpus = kernel::cpu::nr_cpu_ids().max(1);
+        let cpus = online_cpus();
+        if cpus.is_empty() {
+            return Err(ENODEV);
+        }
         for i in 0..n {
-            let cpu = CpuId::from_u32(i % cpus).ok_or(EINVAL)?;
+            let cpu = cpus[i as usize % cpus.len()];
             let task = match Kthread::start::<Caller>(c"int3call-call", i, i as usize, cpu) {
                 Ok(task) => task,
                 Err(e) => {
@@ -115,21 +147,63 @@ fn sum(f: impl Fn(&CallerStats) -> &Counter) -> u64 {
     CALLERS.iter().map(|c| f(c).get()).sum()
 }
 
+/// What the observer saw: snapshots taken, taken during a flip, showing our int3, illegal.
+static SNAPSHOTS: Counter = Counter::new();
+static SNAPSHOTS_IN_FLIP: Counter = Counter::new();
+static SNAPSHOTS_INT3: Counter = Counter::new();
+static ILLEGAL: Counter = Counter::new();
+/// The first illegal snapshot and its flip's bytes (packed as `site::observe` gives them),
+/// valid once `ILLEGAL` is non-zero.
+static FIRST_ILLEGAL: [Atomic<u64>; 3] = [const { Atomic::new(0) }; 3];
+
+/// The observer kthread: snapshots the site's bytes as fast as it can, and checks each
+/// against the legal states of the flip in progress (`protocol::legal_during_flip`), or,
+/// between flips, against what the last flip wrote.
+struct Observer;
+
+impl ThreadFn for Observer {
+    fn run(thread: &Running, _data: usize) {
+        while !thread.should_stop() {
+            for _ in 0..1024 {
+                // A look that a flip's start or end crossed is judged by neither.
+                let Some(look) = site::observe() else {
+                    continue;
+                };
+                SNAPSHOTS.inc();
+                let legal = if look.in_flip {
+                    SNAPSHOTS_IN_FLIP.inc();
+                    if look.seen[0] == crate::insn::INT3 {
+                        SNAPSHOTS_INT3.inc();
+                    }
+                    protocol::legal_during_flip(&look.seen, &look.old, &look.new)
+                } else {
+                    look.seen == look.new
+                };
+                if !legal {
+                    if ILLEGAL.get() == 0 {
+                        let parts = [look.seen, look.old, look.new];
+                        for (slot, bytes) in FIRST_ILLEGAL.iter().zip(parts) {
+                            slot.store(site::pack(&bytes), Relaxed);
+                        }
+                    }
+                    ILLEGAL.inc();
+                }
+            }
+        }
+    }
+}
+
 /// Runs one torture; returns the report (with its verdict), also kept for `cat torture`, or
-/// an error if it could not run.
+/// an error if it could not run. A run that cannot start, or stops on an error, still leaves
+/// a report of its own (verdict `none`), never the previous run's.
 pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     let threads = if p.threads == 0 {
-        kernel::cpu::nr_cpu_ids().min(crate::command::MAX_THREADS)
+        online().min(crate::command::MAX_THREADS)
     } else {
         p.threads
     };
-    let saved = ctl.state.lock().begin_torture(&ctl.syms, p)?;
-    CALLERS.iter().for_each(|c| {
-        [&c.calls, &c.v1, &c.v2, &c.corrupt]
-            .iter()
-            .for_each(|k| k.reset())
-    });
     let mut report = Report {
+        scenario: p.scenario,
         engine: Some(p.engine),
         policy: Some(p.policy),
         busted: p.busted,
@@ -137,6 +211,23 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         window_us: p.window_us,
         ..Default::default()
     };
+    // Its own statement: the guard must be gone before the error arm locks again.
+    let begun = ctl.state.lock().begin_torture(&ctl.syms, p);
+    let saved = match begun {
+        Ok(saved) => saved,
+        Err(e) => {
+            ctl.state.lock().refused_torture(report);
+            return Err(e);
+        }
+    };
+    CALLERS.iter().for_each(|c| {
+        [&c.calls, &c.v1, &c.v2, &c.corrupt]
+            .iter()
+            .for_each(|k| k.reset())
+    });
+    [&SNAPSHOTS, &SNAPSHOTS_IN_FLIP, &SNAPSHOTS_INT3, &ILLEGAL]
+        .iter()
+        .for_each(|k| k.reset());
 
     let result = (|| -> Result {
         let callers = match Callers::start(threads) {
@@ -145,6 +236,15 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
                 return Ok(());
             }
             r => r?,
+        };
+        let observer = match p.scenario {
+            Scenario::Livepatch => None,
+            Scenario::Observer => {
+                let cpus = online_cpus();
+                // The CPU after the last caller's, so that it watches while they call.
+                let cpu = *cpus.get(threads as usize % cpus.len().max(1)).ok_or(ENODEV)?;
+                Some(Kthread::start::<Observer>(c"int3call-observe", 0, 0, cpu)?)
+            }
         };
         // Flip only once every caller is calling (bounded: 10 s, or a signal).
         for _ in 0..10_000 {
@@ -173,48 +273,61 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
             report.flips += 1;
         }
         drop(callers);
+        drop(observer);
         Ok(())
     })();
-    ctl.state.lock().end_torture(&ctl.syms, saved);
-    if let Err(e) = result {
-        ctl.state.lock().finish_torture(None);
+    let restored = ctl.state.lock().end_torture(&ctl.syms, saved);
+    if let Err(e) = result.and(restored) {
+        // Verdict `none`: a run that broke off on an error is judged by nobody.
+        ctl.state.lock().finish_torture(report);
         return Err(e);
     }
 
     report.calls = sum(|c| &c.calls);
+    report.v1 = sum(|c| &c.v1);
     report.v2 = sum(|c| &c.v2);
-    report.missed = sum(|c| &c.v1);
+    report.missed = match p.scenario {
+        Scenario::Livepatch => report.v1,
+        Scenario::Observer => 0,
+    };
     report.corrupt = sum(|c| &c.corrupt);
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
     for pol in Policy::ALL {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
-    report.to_custom = by_target(p.policy, Mode::Custom);
-    report.to_iterator = by_target(p.policy, Mode::Iterator);
-    // Flips to a NOP (only the restoring one, after the callers stopped) have no target here.
-    report.to_iterator[verdict::T_ELSEWHERE] +=
-        traced::emulated_to(p.policy, Mode::Nop).iter().sum::<u64>();
+    for (d, to) in [Mode::Custom, Mode::Iterator, Mode::Nop].into_iter().enumerate() {
+        report.by_direction[d] = by_target(p.policy, to);
+    }
     report.int3_hits = stats::INT3_HITS.get();
     report.stale_int3 = stats::STALE_INT3.get();
     report.rewinds_gone = stats::REWINDS_GONE.get();
     report.rewinds_flip = stats::REWINDS_FLIP.get();
     report.int3_foreign = stats::INT3_FOREIGN.get();
     (report.window_ns_avg, report.window_ns_max) = crate::site::window_stats();
+    report.snapshots = SNAPSHOTS.get();
+    report.snapshots_in_flip = SNAPSHOTS_IN_FLIP.get();
+    report.snapshots_int3 = SNAPSHOTS_INT3.get();
+    report.illegal = ILLEGAL.get();
+    if report.illegal != 0 {
+        let [seen, old, new] = FIRST_ILLEGAL.each_ref().map(|w| site::unpack(w.load(Relaxed)));
+        report.first_illegal = Some(Illegal { seen, old, new });
+    }
     report.broken = verdict::broken(&report, p.engine, p.policy);
     report.verdict = verdict::verdict(&report);
     // The site stays ours until the report is in: no other run can start, reset the counters
     // read above or see a stale report beside `running: no`.
-    ctl.state.lock().finish_torture(Some(report));
+    ctl.state.lock().finish_torture(report);
     Ok(report)
 }
 
 /// `policy`'s hits in flips to a `to` site, folded onto the torture's targets.
-fn by_target(policy: Policy, to: Mode) -> [u64; 4] {
-    let mut out = [0; 4];
+fn by_target(policy: Policy, to: Mode) -> [u64; 5] {
+    let mut out = [0; 5];
     for (t, n) in traced::emulated_to(policy, to).into_iter().enumerate() {
         let slot = match t {
             t if t == policy::LIVEPATCH => verdict::T_LIVEPATCH,
+            t if t == policy::COUNTER => verdict::T_COUNTER,
             policy::STUB_ITERATOR => verdict::T_ITERATOR,
             policy::STUB_SKIP => verdict::T_SKIP,
             _ => verdict::T_ELSEWHERE,

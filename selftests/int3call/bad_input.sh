@@ -4,7 +4,7 @@
 # the state reads back unchanged.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 31
+ktap_plan 33
 load_mod || die "insmod failed"
 dbg_write engine module && dbg_write emulate old && dbg_write callbacks +livepatch || die "setup"
 before=$(snapshot)
@@ -20,7 +20,7 @@ for case in "engine:bogus" "engine:KERNEL" "engine:$long" "emulate:newest" "emul
 	"mode:custom2" "mode:" "callbacks:livepatch" "callbacks:+nosuch" "callbacks:-counter" \
 	"callbacks:+livepatch" "callbacks:$long" "call:0" "call:abc" "call:-5" "call:999999999999" \
 	"stats:bogus" "selftest:go" "torture:threads=0" "torture:colour=red" "torture:flips=x" \
-	"torture:" "bench:jumps 5" "bench:calls 0" "bench:flips 100001" "bench:calls" \
+	"torture:" "torture:scenario=watch" "torture:busted_may_crash=no" "bench:jumps 5" "bench:calls 0" "bench:flips 100001" "bench:calls" \
 	"unwind:go" "unwind:$long"; do
 	file=${case%%:*} value=${case#*:}
 	ktap_check "$file refuses '$(echo "$value" | cut -c1-12)'" refused "$file" "$value"

@@ -46,6 +46,24 @@ dbg_write callbacks +livepatch
 dbg_write mode nop
 ktap_check "forced NOP with the live patch registered: v1 runs (the patch is bypassed)" calls_give $N $N 0
 dbg_write mode auto
-ktap_check "the counter's per-CPU counts add up to its hits" sh -c ". ./lib.sh; test \$(dbg_get stats counter_per_cpu | tr ' ' '\n' | awk '{s+=\$1} END {print s}') -eq \$(dbg_get stats cb_counter)"
+dbg_write callbacks -livepatch
+# The counter counts on the CPU that made the call: pin the caller to the last online CPU, and
+# exactly its slot grows by N (a count on the wrong CPU, or only in the sum, fails).
+counts_on_the_calling_cpu() {
+	cpu=$(($(nproc) - 1))
+	dbg_write callbacks +counter || return 1
+	before=$(dbg_get stats counter_per_cpu)
+	taskset -c "$cpu" sh -c ". ./lib.sh; calls_give $N $N 0" || return 1
+	after=$(dbg_get stats counter_per_cpu)
+	dbg_write callbacks -counter
+	echo "$before" "|" "$after" | awk -v cpu="$cpu" -v n="$N" '{
+		half = (NF - 1) / 2
+		for (i = 1; i <= half; i++) {
+			want = $i + (i - 1 == cpu ? n : 0)
+			if ($(half + 1 + i) != want) { print "# cpu " i - 1 ": " $i " -> " $(half + 1 + i) ", want " want; bad = 1 }
+		}
+		exit bad }'
+}
+ktap_check "the counter counts each call on the CPU that made it" counts_on_the_calling_cpu
 ktap_check_no_splat
 ktap_finish

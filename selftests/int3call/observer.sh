@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The observer scenario: no live patch; the site flips NOP <-> call (the counter's custom
+# trampoline) while 3 threads call it and a fourth snapshots its 5 bytes, checking each
+# snapshot against the legal states of the flip in progress (old; int3 with the old, a mixed
+# or the new tail; new). A NOP is then no miss, so the handler's gone-NOP path and the order
+# of the writes are what is under test. Under TCG a CPU never fetches a torn instruction, but
+# the bytes in memory still show each step: a byte 0 written before the tail is seen here.
+. "$(dirname "$0")/lib.sh"
+setup
+ktap_plan 7
+load_mod || die "insmod failed"
+t() { dbg_get torture "$1"; }
+# observe ENGINE POLICY: one run; the write succeeds only on a pass.
+observe() {
+	w=0; [ "$1" = module ] && w=100
+	dbg_write torture "scenario=observer threads=3 flips=200 engine=$1 emulate=$2 window_us=$w"
+}
+for run in "kernel new" "module new" "module old" "kernel nop"; do
+	set -- $run
+	observe "$@"; rc=$?
+	ktap_check "$1/$2: pass, every snapshot legal (rc $rc; snapshots $(t snapshots), in a flip $(t snapshots_in_flip), with the int3 $(t snapshots_int3), illegal $(t illegal): $(t first_illegal); broken: $(t broken))" \
+		test "$rc $(t verdict) $(t scenario) $(t engine) $(t emulate) $(t broken) $(t illegal) $(t v2)" = "0 pass observer $1 $2 none 0 0"
+done
+ktap_check "the observer saw the int3 in the window and the site at rest" \
+	test "$(t snapshots_int3)" -gt 0 -a "$(t snapshots)" -gt "$(t snapshots_in_flip)"
+ktap_check "the site is a NOP again, with no callback" sh -c ". ./lib.sh; site_is nop && test \"\$(cat $DBG/callbacks)\" = '' && calls_give 100 100 0"
+ktap_check_no_splat
+ktap_finish
