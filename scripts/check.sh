@@ -6,6 +6,8 @@
 # the console must show that lockdep and KASAN are active.
 # Closing line: "N passed, N failed, N skipped". Exit status: non-zero on any failure; a
 # skipped guest test is one (guest-verdict.sh), so is an ignored host test.
+# INT3CALL_FAIL_FAST=1 (make mutants sets it): stop after the first stage that counted a
+# failure, with the closing line of what was counted so far.
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
 # The counting (tested on the host: scripts/test_counting.py).
@@ -40,6 +42,7 @@ rm -f "$py_log"
 upass=$((upass + ppass)) ufail=$((ufail + pfail)) uskip=$((uskip + pskip))
 echo "host: $upass passed, $ufail failed, $uskip skipped"
 fi
+fail_fast "host unit tests"
 
 spass=0 sfail=0
 if [ $debug = 0 ]; then
@@ -49,6 +52,7 @@ if [ $debug = 0 ]; then
 	stage_verdict_counts style "$style" "no verdict from style.sh"; spass=$c_pass sfail=$c_fail
 fi
 upass=$((upass + spass)) ufail=$((ufail + sfail))
+fail_fast style
 
 echo "== build (sysroot, kernel, module, initramfs)"
 gpass=0 gfail=0 gskip=0
@@ -77,6 +81,7 @@ else
 		done
 	fi
 fi
+fail_fast "build and guest selftests"
 
 kpass=0 kfail=0
 if [ "$built" = 1 ] && [ $debug = 0 ]; then
@@ -88,6 +93,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	stage_verdict_counts kcfi "$kcfi" "no verdict from kcfi-check.sh"; kpass=$c_pass kfail=$c_fail
 fi
 gpass=$((gpass + kpass)) gfail=$((gfail + kfail))
+fail_fast hardening
 
 vpass=0 vfail=0 vskip=0
 if [ "$built" = 1 ] && [ $debug = 0 ]; then
@@ -105,6 +111,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	if [ "$vrc" -ne 0 ]; then echo "  FAIL: vng exited $vrc (log: $INT3CALL_OUT/vng.log)"; vfail=$((vfail + 1)); fi
 fi
 gpass=$((gpass + vpass)) gfail=$((gfail + vfail)) gskip=$((gskip + vskip))
+fail_fast vng
 
 bpass=0 bfail=0
 if [ "$built" = 1 ] && [ $debug = 0 ]; then

@@ -61,3 +61,13 @@ closing_line() {
 	[ $((ufail + gfail)) -eq 0 ]
 }
 
+# fail_fast STAGE: with INT3CALL_FAIL_FAST=1 (make mutants), stop after the first stage that
+# counted a failure: print the closing line of what was counted so far, exit non-zero.
+# Unset, it does nothing.
+fail_fast() {
+	[ "${INT3CALL_FAIL_FAST:-}" = 1 ] || return 0
+	[ $((ufail + gfail)) -gt 0 ] || return 0
+	echo "== INT3CALL_FAIL_FAST=1: stopping after the first failed stage ($1)"
+	closing_line
+	exit 1
+}

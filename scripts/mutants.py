@@ -2,7 +2,11 @@
 """`make mutants`: judge the tests. Applies each mutation of scripts/mutants.list, one at a
 time, to a temporary copy of the sources, runs `make check` there, and prints which
 mutations the tests killed and which survived. Not part of `make check` (about 100 s per
-mutation on a warm cache). Usage: scripts/mutants.py [NAME...]"""
+mutation on a warm cache). Usage: scripts/mutants.py [NAME...]
+
+check.sh runs with INT3CALL_FAIL_FAST=1: it stops after the first stage that counts a
+failure, so a mutant the host tests kill costs seconds, not a guest run. Set
+INT3CALL_FAIL_FAST=0 to run every stage on every mutant."""
 import os
 import re
 import shutil
@@ -40,7 +44,8 @@ def copy_tree(dest):
 
 
 def check(tree):
-    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="300")
+    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="300",
+               INT3CALL_FAIL_FAST=os.environ.get("INT3CALL_FAIL_FAST", "1"))
     try:
         p = subprocess.run(["scripts/check.sh"], cwd=tree, env=env, capture_output=True, text=True, timeout=1500)
         out, rc = p.stdout + p.stderr, p.returncode
@@ -48,7 +53,12 @@ def check(tree):
         out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), 124
     closing = [l for l in out.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
     fails = [l.strip() for l in out.splitlines() if re.match(r"^\s*(not ok|FAIL|test .* FAILED|.*\.\.\. (FAIL|ERROR)$)", l)]
-    return rc, (closing[-1] if closing else "no closing line"), fails
+    closing = closing[-1] if closing else "no closing line"
+    # check.sh's fail-fast line: which stage killed the mutant.
+    stopped = [m.group(1) for m in re.finditer(r"^== INT3CALL_FAIL_FAST=1: stopping after the first failed stage \((.*)\)$", out, re.M)]
+    if stopped:
+        closing += f", stopped after {stopped[-1]}"
+    return rc, closing, fails
 
 
 def run_one(name, path, old, new):

@@ -1,6 +1,6 @@
 """Host tests of counting.sh, the counting of `make check` (check.sh): each stage's log or
-verdict into passed/failed/skipped, and the closing line with its exit
-status. Each case feeds a function the output of a run that went wrong (a failed
+verdict into passed/failed/skipped, the closing line and its exit status, and
+INT3CALL_FAIL_FAST. Each case feeds a function the output of a run that went wrong (a failed
 test, a crashed guest with no verdict line, an ignored or skipped test, a warning) and checks
 that it is counted as a failure, never as a pass."""
 import os
@@ -196,6 +196,25 @@ class ClosingLine(unittest.TestCase):
     def test_skips_are_summed(self):
         # A skip fails its own stage (counted there as a failure too); here it is only summed.
         self.assertEqual(self.closing("40 1 1", "29 1 1"), (1, "69 passed, 2 failed, 2 skipped"))
+
+
+class FailFast(unittest.TestCase):
+    SCRIPT = "upass=5 ufail={uf} uskip=0 gpass=0 gfail={gf} gskip=0; fail_fast style; echo went on"
+
+    def test_unset_it_changes_nothing(self):
+        self.assertEqual(bash(self.SCRIPT.format(uf=1, gf=0)), (0, ["went on"]))
+        self.assertEqual(bash(self.SCRIPT.format(uf=1, gf=0), env={"INT3CALL_FAIL_FAST": "0"}), (0, ["went on"]))
+
+    def test_set_it_goes_on_while_nothing_failed(self):
+        self.assertEqual(bash(self.SCRIPT.format(uf=0, gf=0), env={"INT3CALL_FAIL_FAST": "1"}), (0, ["went on"]))
+
+    def test_set_it_stops_after_a_failed_stage_with_the_closing_line(self):
+        for uf, gf in ((1, 0), (0, 2)):
+            with self.subTest(ufail=uf, gfail=gf):
+                rc, out = bash(self.SCRIPT.format(uf=uf, gf=gf), env={"INT3CALL_FAIL_FAST": "1"})
+                self.assertEqual(rc, 1)
+                self.assertEqual(out, ["== INT3CALL_FAIL_FAST=1: stopping after the first failed stage (style)",
+                                       f"5 passed, {uf + gf} failed, 0 skipped"])
 
 
 if __name__ == "__main__":
