@@ -8,6 +8,7 @@
 //! the tail, sync, byte 0 of the new instruction, sync.
 
 use crate::busted::Busted;
+use crate::insn::{INT3, SITE_LEN};
 
 /// One step of a live rewrite of a 5-byte site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +85,20 @@ pub(crate) fn holds_after(steps: &[Step], i: usize) -> bool {
     steps.get(i) == Some(&Step::Sync) && i + 1 < steps.len()
 }
 
+/// Whether an observer may see the site hold `seen` while a flip from `old` to `new` runs the
+/// int3 protocol: old; the int3 with the old tail, any byte-by-byte mix of the old and new
+/// tail, or the new tail; new. Anything else (say, new byte 0 with the old tail) is a state
+/// from which a CPU can run a torn instruction.
+pub(crate) fn legal_during_flip(
+    seen: &[u8; SITE_LEN],
+    old: &[u8; SITE_LEN],
+    new: &[u8; SITE_LEN],
+) -> bool {
+    seen == old
+        || seen == new
+        || (seen[0] == INT3 && (1..SITE_LEN).all(|i| seen[i] == old[i] || seen[i] == new[i]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +123,112 @@ mod tests {
         let held: [bool; 6] = core::array::from_fn(|i| holds_after(&protocol, i));
         assert_eq!(held, [false, true, false, true, false, false]);
         assert!(!holds_after(TORN, 0));
+    }
+
+    #[test]
+    fn an_observer_may_see_old_int3_with_any_tail_mix_or_new() {
+        let old = [0x0f, 0x1f, 0x44, 0x00, 0x00];
+        let new = [0xe8, 0x11, 0x22, 0x33, 0x44];
+        let legal = [
+            old,
+            [INT3, 0x1f, 0x44, 0x00, 0x00],
+            [INT3, 0x11, 0x44, 0x33, 0x00],
+            [INT3, 0x11, 0x22, 0x33, 0x44],
+            new,
+        ];
+        for seen in legal {
+            assert!(legal_during_flip(&seen, &old, &new), "{seen:02x?}");
+        }
+        let illegal = [
+            // Byte 0 before the tail: new byte 0, old tail.
+            [0xe8, 0x1f, 0x44, 0x00, 0x00],
+            // Old byte 0 with a new tail: the tail before the int3.
+            [0x0f, 0x11, 0x22, 0x33, 0x44],
+            // No int3, a mixed tail: torn.
+            [0xe8, 0x11, 0x44, 0x33, 0x44],
+            // A byte that neither instruction has.
+            [INT3, 0x99, 0x22, 0x33, 0x44],
+        ];
+        for seen in illegal {
+            assert!(!legal_during_flip(&seen, &old, &new), "{seen:02x?}");
+        }
+    }
+
+    /// The step tables as Promela inlines for the spin model (`scripts/model/int3.pml`
+    /// includes them): `steps_int3_protocol` is `INT3_PROTOCOL`, `steps_busted_NAME` the table
+    /// `steps()` gives each busted variant. Syncs are numbered in table order.
+    fn model_steps() -> String {
+        let mut tables = vec![("int3_protocol".to_string(), INT3_PROTOCOL)];
+        for b in Busted::ALL {
+            tables.push((format!("busted_{}", b.name()), steps(b)));
+        }
+        let mut out = String::from(
+            "/* Emitted by rust/protocol.rs (test emit_model_steps): the step tables the module\n \
+             * engine runs, for scripts/model/int3.pml. Written afresh by make model; do not edit. */\n",
+        );
+        for (name, table) in tables {
+            out.push_str(&format!("inline steps_{name}() {{\n"));
+            let mut syncs = 0;
+            for step in table {
+                match step {
+                    Step::Sync => {
+                        syncs += 1;
+                        out.push_str(&format!("\tsync({syncs});\n"));
+                    }
+                    _ => out.push_str(&format!("\t{}();\n", step.name())),
+                }
+            }
+            out.push_str("\tskip\n}\n");
+        }
+        out
+    }
+
+    /// Writes the model's step tables into `$INT3CALL_MODEL_OUT/steps.pml` when set (`make
+    /// model` does); always checks that the emission is well formed. What the tables say is
+    /// for the model to judge, not this test.
+    #[test]
+    fn emit_model_steps() {
+        let text = model_steps();
+        let mut inlines = Vec::new();
+        let mut body: Option<Vec<&str>> = None;
+        for line in text.lines().skip(2) {
+            match body.as_mut() {
+                None => {
+                    let name = line
+                        .strip_prefix("inline ")
+                        .and_then(|l| l.strip_suffix("() {"))
+                        .unwrap_or_else(|| panic!("not an inline: {line:?}"));
+                    assert!(!inlines.contains(&name), "{name} twice");
+                    inlines.push(name);
+                    body = Some(Vec::new());
+                }
+                Some(steps) if line == "}" => {
+                    assert_eq!(steps.last(), Some(&"\tskip"), "{line}");
+                    let mut syncs = 0;
+                    for s in &steps[..steps.len() - 1] {
+                        let call = s.strip_prefix('\t').and_then(|s| s.strip_suffix(");"));
+                        let call = call.unwrap_or_else(|| panic!("not a step: {s:?}"));
+                        if let Some(n) = call.strip_prefix("sync(") {
+                            syncs += 1;
+                            assert_eq!(n, syncs.to_string());
+                        } else {
+                            let name = call.strip_suffix('(').unwrap_or(call);
+                            let known = Step::ALL.iter().any(|st| st.name() == name);
+                            assert!(known && name != "sync", "unknown step {s:?}");
+                        }
+                    }
+                    body = None;
+                }
+                Some(steps) => steps.push(line),
+            }
+        }
+        assert!(body.is_none(), "unterminated inline");
+        assert_eq!(inlines.len(), 1 + Busted::ALL.len());
+        assert_eq!(inlines[0], "steps_int3_protocol");
+        if let Some(dir) = std::env::var_os("INT3CALL_MODEL_OUT") {
+            let path = std::path::Path::new(&dir).join("steps.pml");
+            std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ libelf-dev libssl-dev cpio kmod busybox-static python3 xz-utils zstd ca-certific
 
 # Tools added to an existing sysroot on first use (not part of its key, so adding one does not
 # rebuild the kernels): the kernel's own style checkers for `make check`, virtme-ng (`make vng`),
-# and rsync (the kselftest install uses it).
-INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy virtme-ng rsync udev iproute2 systemd-sysv"
+# rsync (the kselftest install uses it), and spin (the protocol model, scripts/model/).
+INT3CALL_SYSROOT_TOOLS="rustfmt rust-clippy virtme-ng rsync udev iproute2 systemd-sysv spin"
 # The emulator every guest runs on, from trixie-backports, at least INT3CALL_QEMU_MIN. QEMU's
 # TCG before 11.0 (trixie's 10.0 included) runs the byte 0xd6 as SALC in 64-bit mode, where it
 # must raise #UD (UDB). Linux 7.3.4's kCFI call checks jump to such a byte on a hash mismatch,

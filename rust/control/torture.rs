@@ -25,7 +25,7 @@ use kernel::{
     cpu::CpuId,
     cpumask::Cpumask,
     prelude::*,
-    sync::atomic::{Atomic, AtomicFlag, Relaxed, Release},
+    sync::atomic::{Atomic, AtomicFlag, Relaxed},
     time::{delay::fsleep, Delta},
 };
 
