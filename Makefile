@@ -10,6 +10,7 @@
 #   make kselftest-install  install the int3call kselftest target from the test kernel's tree (out/kselftest)
 #   make verdicts   the torture's verdicts side by side: new/old signatures, every busted variant
 #   make mutants    judge the tests: make check on each mutation of scripts/mutants.list
+#   make model      the spin model of the int3 protocol (scripts/model/): each property, each mutant
 #   make bench      the benchmark (icount guest): table printed, results/bench.md and .svg
 #   make unit       host unit tests only
 #   make KDIR=/path/to/your/rust-enabled/tree LLVM=1
@@ -57,10 +58,13 @@ verdicts:
 mutants:
 	scripts/mutants.py
 
+model:
+	scripts/model.sh
+
 unit:
 	cd rust/host && cargo test --offline
 
 kernel:
 	scripts/kernel.sh
 
-.PHONY: all modules clean check check-debug soak demo vng kselftest-install bench verdicts mutants unit kernel
+.PHONY: all modules clean check check-debug soak demo vng kselftest-install bench verdicts mutants model unit kernel
