@@ -96,7 +96,11 @@ mod tests {
     #[test]
     fn only_the_protocol_variants_can_tear_an_instruction() {
         for b in Busted::ALL {
-            assert_eq!(b.destructive(), matches!(b, Busted::Torn | Busted::NoSync), "{b:?}");
+            assert_eq!(
+                b.destructive(),
+                matches!(b, Busted::Torn | Busted::NoSync),
+                "{b:?}"
+            );
         }
     }
 

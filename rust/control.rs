@@ -216,8 +216,7 @@ impl State {
     /// `livepatch` scenario, the live patch registered (custom trampoline).
     pub(crate) fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
         self.idle("torture")?;
-        if callbacks::registered() != 0 || self.forced.is_some() || self.site != SiteState::Nop
-        {
+        if callbacks::registered() != 0 || self.forced.is_some() || self.site != SiteState::Nop {
             pr_warn!(
                 "torture: needs the site at rest (a NOP, no callback registered, mode auto); it is {}\n",
                 self.site.mode().name()
@@ -255,6 +254,13 @@ impl State {
                 "torture: busted variant '{}' injected on purpose: this run must not pass\n",
                 p.busted.name()
             );
+        }
+        let steps = crate::protocol::steps(p.busted);
+        if p.engine == Engine::Module && steps != crate::protocol::INT3_PROTOCOL {
+            pr_warn!("torture: the module engine's flips run these steps:\n");
+            for step in steps {
+                pr_warn!("torture:   {}\n", step.name());
+            }
         }
         injected::set_busted(p.busted);
         self.busy = Some(Busy::Torture);

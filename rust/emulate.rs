@@ -179,7 +179,10 @@ mod tests {
         use crate::insn::Insn;
         let site = 0x2000;
         let ours = |t| t == 0x3000;
-        assert_eq!(after_gone_int3(site, Some(Insn::Nop), ours), AfterGone::Past(0x2005));
+        assert_eq!(
+            after_gone_int3(site, Some(Insn::Nop), ours),
+            AfterGone::Past(0x2005)
+        );
         assert_eq!(
             after_gone_int3(site, Some(Insn::Call(0x3000)), ours),
             AfterGone::Call(0x3000)

@@ -27,6 +27,7 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    #[cfg(test)]
     pub(crate) const ALL: [Step; 5] = [
         Step::PlantInt3,
         Step::Sync,

@@ -23,7 +23,7 @@ use kernel::{
     bindings,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
         MutexGuard,
     },
     time::{delay::fsleep, Delta, Instant, Monotonic},
@@ -38,9 +38,11 @@ static WINDOW_TARGET: Atomic<usize> = Atomic::new(0);
 /// until the flip's last sync, so a CPU sent back to the site cannot trap on it forever.
 static FLIPPING: Atomic<usize> = Atomic::new(0);
 
-/// For the torture's observer: the flip in progress, published before its first write and
-/// retired after its last. `FLIP_SEQ` is odd while a flip runs; `FLIP_OLD`/`FLIP_NEW` hold
-/// its bytes (little-endian, in the low five bytes), stored before `FLIP_SEQ` turns odd.
+/// For the torture's observer: the flip in progress, as a sequence with three phases per
+/// flip. `FLIP_SEQ % 3 == 1`: its bytes are being published (a look then judges nothing);
+/// `== 2`: it runs, and `FLIP_OLD`/`FLIP_NEW` hold its bytes (little-endian, in the low five
+/// bytes); `== 0`: at rest, and `FLIP_NEW` is what the last flip wrote. The bytes change only
+/// in the first phase, so a look that saw the same sequence before and after saw them whole.
 pub(crate) static FLIP_SEQ: Atomic<u64> = Atomic::new(0);
 static FLIP_OLD: Atomic<u64> = Atomic::new(0);
 static FLIP_NEW: Atomic<u64> = Atomic::new(0);
@@ -70,17 +72,27 @@ pub(crate) struct Look {
     pub(crate) seen: [u8; insn::SITE_LEN],
 }
 
-/// Looks at the site; `None` when a flip began or ended during the look.
+/// Looks at the site; `None` when a flip began or ended during the look, or was being
+/// published when it began (a seqlock reader).
 pub(crate) fn observe() -> Option<Look> {
     let seq = FLIP_SEQ.load(Acquire);
+    if seq % 3 == 1 {
+        return None;
+    }
     let (old, new) = if seq == 0 {
         (insn::NOP5, insn::NOP5)
     } else {
-        (unpack(FLIP_OLD.load(Relaxed)), unpack(FLIP_NEW.load(Relaxed)))
+        (
+            unpack(FLIP_OLD.load(Relaxed)),
+            unpack(FLIP_NEW.load(Relaxed)),
+        )
     };
     let seen = unpack(read_site_word());
-    (FLIP_SEQ.load(Acquire) == seq).then_some(Look {
-        in_flip: seq % 2 == 1,
+    // The loads above before the second look at the sequence: the reader's smp_rmb(), a
+    // compiler barrier on x86 (loads are not reordered with loads).
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    (FLIP_SEQ.load(Relaxed) == seq).then_some(Look {
+        in_flip: seq % 3 == 2,
         old,
         new,
         seen,
@@ -263,17 +275,21 @@ struct Published;
 
 impl Published {
     fn begin(old: &[u8; insn::SITE_LEN], new: &[u8; insn::SITE_LEN]) -> Self {
+        // Publishing (a seqlock writer): the bytes are stored only after a reader can see
+        // that they are changing, and the flip runs only after they are stored. `Full`: the
+        // stores after each step stay after it.
+        FLIP_SEQ.fetch_add(1, Full);
         FLIP_OLD.store(pack(old), Relaxed);
         FLIP_NEW.store(pack(new), Relaxed);
-        // Odd: a flip runs. Release: an observer that sees it odd sees its bytes.
-        FLIP_SEQ.fetch_add(1, Release);
+        FLIP_SEQ.fetch_add(1, Full);
         Published
     }
 }
 
 impl Drop for Published {
     fn drop(&mut self) {
-        FLIP_SEQ.fetch_add(1, Release);
+        // At rest, after the flip's last write and sync.
+        FLIP_SEQ.fetch_add(1, Full);
     }
 }
 

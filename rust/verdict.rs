@@ -346,7 +346,12 @@ mod tests {
             (|r| (r.emulated[1], r.int3_hits) = (1, 21), POLICY),
             (|r| (r.emulated[2], r.int3_hits) = (1, 21), POLICY),
             (
-                |r| (r.by_direction[0][T_ITERATOR], r.by_direction[0][T_LIVEPATCH]) = (1, 9),
+                |r| {
+                    (
+                        r.by_direction[0][T_ITERATOR],
+                        r.by_direction[0][T_LIVEPATCH],
+                    ) = (1, 9)
+                },
                 TARGET,
             ),
             (|r| r.by_direction[1][T_ELSEWHERE] = 1, TARGET),
@@ -398,7 +403,10 @@ mod tests {
         // An illegal snapshot fails; no snapshot of the int3 proves nothing.
         let mut r = healthy_in(Scenario::Observer, Policy::New);
         r.illegal = 1;
-        assert_eq!(judge(r, Engine::Module, Policy::New), (OBSERVER, Verdict::Fail));
+        assert_eq!(
+            judge(r, Engine::Module, Policy::New),
+            (OBSERVER, Verdict::Fail)
+        );
         let mut r = healthy_in(Scenario::Observer, Policy::New);
         r.snapshots_int3 = 0;
         assert_eq!(
@@ -426,7 +434,10 @@ mod tests {
         r.corrupt = 0;
         r.broken = broken(&r, Engine::Module, Policy::New);
         r.verdict = verdict(&r);
-        assert_eq!((r.verdict, status(&r)), (Verdict::Stopped, Status::Interrupted));
+        assert_eq!(
+            (r.verdict, status(&r)),
+            (Verdict::Stopped, Status::Interrupted)
+        );
         let r = Report {
             verdict: Verdict::Inconclusive,
             ..Default::default()

@@ -242,7 +242,9 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
             Scenario::Observer => {
                 let cpus = online_cpus();
                 // The CPU after the last caller's, so that it watches while they call.
-                let cpu = *cpus.get(threads as usize % cpus.len().max(1)).ok_or(ENODEV)?;
+                let cpu = *cpus
+                    .get(threads as usize % cpus.len().max(1))
+                    .ok_or(ENODEV)?;
                 Some(Kthread::start::<Observer>(c"int3call-observe", 0, 0, cpu)?)
             }
         };
@@ -296,7 +298,10 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     for pol in Policy::ALL {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
-    for (d, to) in [Mode::Custom, Mode::Iterator, Mode::Nop].into_iter().enumerate() {
+    for (d, to) in [Mode::Custom, Mode::Iterator, Mode::Nop]
+        .into_iter()
+        .enumerate()
+    {
         report.by_direction[d] = by_target(p.policy, to);
     }
     report.int3_hits = stats::INT3_HITS.get();
@@ -310,7 +315,9 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.snapshots_int3 = SNAPSHOTS_INT3.get();
     report.illegal = ILLEGAL.get();
     if report.illegal != 0 {
-        let [seen, old, new] = FIRST_ILLEGAL.each_ref().map(|w| site::unpack(w.load(Relaxed)));
+        let [seen, old, new] = FIRST_ILLEGAL
+            .each_ref()
+            .map(|w| site::unpack(w.load(Relaxed)));
         report.first_illegal = Some(Illegal { seen, old, new });
     }
     report.broken = verdict::broken(&report, p.engine, p.policy);
