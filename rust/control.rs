@@ -236,10 +236,6 @@ impl State {
             window_us: self.window_us,
         };
         (self.engine, self.policy, self.window_us) = (p.engine, p.policy, p.window_us);
-        reset_counters(self);
-        // Cleared under the mutex, before the run is visible: a `stop` that sees the run
-        // (it takes the mutex too) is never lost.
-        torture::STOP.store(false, kernel::sync::atomic::Relaxed);
         if p.scenario == Scenario::Livepatch {
             if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
                 // Nothing was flipped: give the settings back as they were.
@@ -248,6 +244,11 @@ impl State {
                 return Err(e);
             }
         }
+        // Only once the run is sure to start: a refused write changes nothing.
+        reset_counters(self);
+        // Cleared under the mutex, before the run is visible: a `stop` that sees the run
+        // (it takes the mutex too) is never lost.
+        torture::STOP.store(false, kernel::sync::atomic::Relaxed);
         // After the run's first flip: only the flips under test are busted.
         if p.busted != crate::busted::Busted::None {
             pr_warn!(
@@ -298,9 +299,12 @@ impl State {
     }
 
     /// A torture write that could not start: its own report (verdict `none`), never the
-    /// previous run's. The site was never claimed, so whatever owns it keeps it.
+    /// previous run's, unless another run is in progress (its report comes next). The site
+    /// was never claimed, so whatever owns it keeps it.
     pub(crate) fn refused_torture(&mut self, report: crate::verdict::Report) {
-        self.last_torture = report;
+        if self.busy != Some(Busy::Torture) {
+            self.last_torture = report;
+        }
     }
 
     /// Moves the site to `new` with the current engine and policy.

@@ -4,12 +4,14 @@
 //! files need not import the torture, which imports them.
 
 use crate::busted::Busted;
-use kernel::sync::atomic::{Atomic, Relaxed};
+// `core`'s atomic: read on the int3 path, which must not call the kernel crate's C helpers
+// (`stats.rs` says why).
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 /// The bug injected into this run, as a `Busted`; `None` outside a run that asked for one.
 /// Set and cleared by `begin_torture`/`end_torture` under the control mutex, after the run's
 /// first flip and before its last, so only the run's flips see it.
-static BUSTED: Atomic<u32> = Atomic::new(Busted::None as u32);
+static BUSTED: AtomicU32 = AtomicU32::new(Busted::None as u32);
 
 /// Whether the running torture asked for the bug `b`. Read on the call and int3 paths (one
 /// relaxed load).

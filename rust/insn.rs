@@ -61,8 +61,11 @@ pub(crate) fn decode(site: usize, bytes: &[u8; SITE_LEN]) -> Option<Insn> {
         return None;
     }
     let rel = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    // Wrapping, not checked: this runs on the int3 path, where an overflow check would be
+    // a panic (a printk and a BUG) in NMI-like context.
     Some(Insn::Call(
-        (site + SITE_LEN).wrapping_add_signed(rel as isize),
+        site.wrapping_add(SITE_LEN)
+            .wrapping_add_signed(rel as isize),
     ))
 }
 

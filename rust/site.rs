@@ -18,12 +18,13 @@ use crate::{
     symbols::KernelSyms,
     traced,
 };
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::ffi::c_void;
 use kernel::{
     bindings,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Full, Relaxed, Release},
+        atomic::{Acquire, Atomic, Full, Relaxed},
         MutexGuard,
     },
     time::{delay::fsleep, Delta, Instant, Monotonic},
@@ -32,18 +33,21 @@ use kernel::{
 /// The module engine's open window: the site that carries our int3 (0 when none) and the
 /// stub a hit on it is emulated as a call to. Written before the int3 goes in and cleared
 /// after the last sync, so the handler always sees a complete pair.
-static WINDOW_SITE: Atomic<usize> = Atomic::new(0);
-static WINDOW_TARGET: Atomic<usize> = Atomic::new(0);
+///
+/// These three are `core`'s atomics: the int3 path reads them, and must not call the kernel
+/// crate's C helpers (`stats.rs` says why).
+static WINDOW_SITE: AtomicUsize = AtomicUsize::new(0);
+static WINDOW_TARGET: AtomicUsize = AtomicUsize::new(0);
 /// The site one of our flips (either engine) is rewriting, 0 when none: an int3 there is ours
 /// until the flip's last sync, so a CPU sent back to the site cannot trap on it forever.
-static FLIPPING: Atomic<usize> = Atomic::new(0);
+static FLIPPING: AtomicUsize = AtomicUsize::new(0);
 
 /// For the torture's observer: the flip in progress, as a sequence with three phases per
 /// flip. `FLIP_SEQ % 3 == 1`: its bytes are being published (a look then judges nothing);
 /// `== 2`: it runs, and `FLIP_OLD`/`FLIP_NEW` hold its bytes (little-endian, in the low five
 /// bytes); `== 0`: at rest, and `FLIP_NEW` is what the last flip wrote. The bytes change only
 /// in the first phase, so a look that saw the same sequence before and after saw them whole.
-pub(crate) static FLIP_SEQ: Atomic<u64> = Atomic::new(0);
+static FLIP_SEQ: Atomic<u64> = Atomic::new(0);
 static FLIP_OLD: Atomic<u64> = Atomic::new(0);
 static FLIP_NEW: Atomic<u64> = Atomic::new(0);
 
@@ -90,7 +94,7 @@ pub(crate) fn observe() -> Option<Look> {
     let seen = unpack(read_site_word());
     // The loads above before the second look at the sequence: the reader's smp_rmb(), a
     // compiler barrier on x86 (loads are not reordered with loads).
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
     (FLIP_SEQ.load(Relaxed) == seq).then_some(Look {
         in_flip: seq % 3 == 2,
         old,
@@ -105,7 +109,8 @@ pub(crate) fn observe() -> Option<Look> {
 #[inline(always)]
 fn read_site_word() -> u64 {
     // SAFETY: the site is 16-byte aligned module text, mapped for the module's lifetime, and
-    // the function it starts is longer than 8 bytes; a volatile aligned load is one `mov`.
+    // the function it starts is longer than 8 bytes; a volatile aligned load is one `mov`,
+    // the kernel's READ_ONCE(), which may race with `text_poke()` (it sees one moment).
     unsafe { core::ptr::read_volatile(traced::site() as *const u64) }
 }
 
@@ -185,8 +190,8 @@ fn module_engine(
     steps: &[Step],
     mut hold: impl FnMut(),
 ) {
-    WINDOW_TARGET.store(stub, Relaxed);
-    WINDOW_SITE.store(site, Release);
+    WINDOW_TARGET.store(stub, Ordering::Relaxed);
+    WINDOW_SITE.store(site, Ordering::Release);
     let mut opened = None;
     let mut ns = 0;
     for (i, step) in steps.iter().enumerate() {
@@ -212,7 +217,7 @@ fn module_engine(
             hold();
         }
     }
-    WINDOW_SITE.store(0, Release);
+    WINDOW_SITE.store(0, Ordering::Release);
     WINDOW_NS_SUM.add(ns);
     WINDOWS.inc();
     // Only flips, which `text_mutex` serialises, write the maximum.
@@ -259,14 +264,14 @@ struct Flipping;
 
 impl Flipping {
     fn begin(site: usize) -> Self {
-        FLIPPING.store(site, Release);
+        FLIPPING.store(site, Ordering::Release);
         Flipping
     }
 }
 
 impl Drop for Flipping {
     fn drop(&mut self) {
-        FLIPPING.store(0, Release);
+        FLIPPING.store(0, Ordering::Release);
     }
 }
 
@@ -434,8 +439,8 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     // kernel's smp_rmb() in smp_text_poke_int3_handler(). On x86 (TSO, loads are not
     // reordered with loads) that is a compiler barrier, which is all this emits; the C
     // helper behind kernel::sync::barrier::smp_rmb() would be a call out of .kprobes.text.
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::Acquire);
-    if WINDOW_SITE.load(Acquire) == site {
+    core::sync::atomic::compiler_fence(Ordering::Acquire);
+    if WINDOW_SITE.load(Ordering::Acquire) == site {
         if injected::busted(Busted::Spin) {
             // The bug: run the site again (and trap again) until the int3 is gone.
             stats::REWINDS_FLIP.inc();
@@ -443,13 +448,13 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
             return true;
         }
         stats::INT3_HITS.inc();
-        let target = WINDOW_TARGET.load(Relaxed);
+        let target = WINDOW_TARGET.load(Ordering::Relaxed);
         // SAFETY: `frame` is the trap frame of a kernel-mode int3 on our 5-byte call site, so
         // the int3 entry left a gap below `sp` for the return address; `target` is our stub.
         unsafe { emulate::int3_emulate_call(frame, target) };
         return true;
     }
-    if FLIPPING.load(Acquire) == site {
+    if FLIPPING.load(Ordering::Acquire) == site {
         // A kernel-engine flip's int3 that the kernel's handler declined (its bookkeeping
         // was not yet, or no longer, visible to this CPU): ours, and gone when the flip ends.
         stats::REWINDS_FLIP.inc();

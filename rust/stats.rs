@@ -1,25 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Event counters. They are bumped from the int3/NMI path, so they are plain atomics:
 //! no lock, no allocation, no printing.
+//!
+//! `core`'s atomics, not the kernel crate's: there every operation is a call to a C helper
+//! (`rust_helper_atomic64_add`, ...) in the kernel's `.text`, where a kprobe can land, and the
+//! int3 path must stay in `.kprobes.text` (7.2 inlines the helpers only with
+//! `RUST_INLINE_HELPERS`). A relaxed `core` atomic is one locked instruction, inlined.
+//! `make check` disassembles the die notifier to keep it that way (`scripts/style.sh`).
 
-use kernel::sync::atomic::{Atomic, Relaxed};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A monotonically increasing event count. `repr(transparent)` over a `u64`, so that the
 /// asm emulation stubs can `lock inc` it in place.
 #[repr(transparent)]
-pub(crate) struct Counter(Atomic<u64>);
+pub(crate) struct Counter(AtomicU64);
 
 impl Counter {
     pub(crate) const fn new() -> Self {
-        Self(Atomic::new(0))
+        Self(AtomicU64::new(0))
     }
     #[inline(always)]
     pub(crate) fn inc(&self) {
-        self.0.add(1u64, Relaxed);
+        self.0.fetch_add(1, Relaxed);
     }
+    #[inline(always)]
     pub(crate) fn add(&self, n: u64) {
-        self.0.add(n, Relaxed);
+        self.0.fetch_add(n, Relaxed);
     }
+    #[inline(always)]
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }

@@ -261,6 +261,7 @@ extern "C" {
 }
 
 /// Address of the patch site (the traced function's first byte).
+#[inline(always)]
 pub(crate) fn site() -> usize {
     int3call_traced as usize
 }

@@ -37,7 +37,7 @@ cargo_counts() {
 	if [ "$uskip" -gt 0 ]; then echo "  FAIL: $uskip host test(s) ignored"; ufail=$((ufail + 1)); fi
 	if grep -qE '^(warning|error)(\[|:)' "$log"; then
 		grep -E -A3 '^(warning|error)(\[|:)' "$log" | head -20 | sed 's/^/    /'
-		echo "  FAIL: cargo test printed $(grep -cE '^warning(\[|:)' "$log") warning(s)"; ufail=$((ufail + 1))
+		echo "  FAIL: cargo test printed $(grep -cE '^warning(\[|:)' "$log") warning(s) and $(grep -cE '^error(\[|:)' "$log") error line(s)"; ufail=$((ufail + 1))
 	fi
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Part of `make check`: the kernel's own style tools on our Rust, inside the sysroot against the
 # test kernel's tree. rustfmt --check with the tree's .rustfmt.toml, then a CLIPPY=1 module build
-# (the tree's .clippy.toml and lint set) that must print no warning at all. Prints "ok: ..." or
+# (the tree's .clippy.toml and lint set) that must print no warning at all, then the int3 path
+# of that build read back (int3-path.sh). Prints "ok: ..." or
 # "FAIL: ..." lines, and ends "style: N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/settings.sh"
@@ -34,5 +35,7 @@ if in_sysroot "$root" make -s -C "$rel" M="$src" LLVM=1 CLIPPY=1 modules >"$log"
 else
 	tail -20 "$log" | sed 's/^/    /'; bad "CLIPPY=1 build failed (log: $log)"
 fi
+# The module just built: its int3 path must stay in .kprobes.text.
+if line=$("$INT3CALL_TOP/scripts/int3-path.sh" "$root" "$src/int3call.ko"); then ok "${line#ok: }"; else bad "${line#FAIL: }"; fi
 echo "style: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

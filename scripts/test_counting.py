@@ -111,7 +111,7 @@ class CargoCounts(unittest.TestCase):
         log = "error[E0425]: cannot find value `x` in this scope\n --> lib.rs:3:5\nerror: could not compile\n"
         out = self.counts(log, 101)
         self.assertEqual(out[-1], "COUNTS 0 2 0")
-        self.assertIn("  FAIL: cargo test printed 0 warning(s)", out)
+        self.assertIn("  FAIL: cargo test printed 0 warning(s) and 2 error line(s)", out)
 
     def test_a_crash_with_no_output_is_a_failure(self):
         self.assertEqual(self.counts("", 101)[-1], "COUNTS 0 1 0")
@@ -126,7 +126,7 @@ class CargoCounts(unittest.TestCase):
         log = "warning: unused variable: `unused_in_a_test`\n --> insn.rs:9:13\n" + CARGO_OK
         out = self.counts(log, 0)
         self.assertEqual(out[-1], "COUNTS 4 1 0")
-        self.assertIn("  FAIL: cargo test printed 1 warning(s)", out)
+        self.assertIn("  FAIL: cargo test printed 1 warning(s) and 0 error line(s)", out)
 
 
 class UnittestCounts(unittest.TestCase):

@@ -279,7 +279,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         Ok(())
     })();
     let restored = ctl.state.lock().end_torture(&ctl.syms, saved);
-    if let Err(e) = result.and(restored) {
+    if let Err(e) = result {
         // Verdict `none`: a run that broke off on an error is judged by nobody.
         ctl.state.lock().finish_torture(report);
         return Err(e);
@@ -325,6 +325,9 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     // The site stays ours until the report is in: no other run can start, reset the counters
     // read above or see a stale report beside `running: no`.
     ctl.state.lock().finish_torture(report);
+    // A run judged, whose site could not be restored (end_torture said why): the report
+    // stands, and the write fails with the restore's error.
+    restored?;
     Ok(report)
 }
 
