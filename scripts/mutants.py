@@ -72,7 +72,11 @@ def run_one(name, path, old, new):
             with open(target, "w") as f:
                 f.write(text.replace(old, new))
         rc, closing, fails = check(tree)
-        return ("KILLED" if rc != 0 else "SURVIVED"), closing, fails
+        # Killed by a non-zero exit, or by a closing line that counts a failure: a mutant of
+        # the harness may break the exit status itself (counting_fail_fast_exits_zero did).
+        failed = re.match(r"^\d+ passed, (\d+) failed", closing)
+        killed = rc != 0 or (failed is not None and int(failed.group(1)) > 0)
+        return ("KILLED" if killed else "SURVIVED"), closing, fails
 
 
 def main():
