@@ -41,7 +41,7 @@ pub(crate) fn set_registered(mask: u32) {
 ///
 /// Called only by our trampolines, with `regs` pointing to the `pt_regs` they saved.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
+pub(crate) unsafe extern "C" fn int3call_livepatch(regs: *mut bindings::pt_regs) {
     HITS[policy::LIVEPATCH].inc();
     if injected::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
         return;
@@ -56,7 +56,7 @@ pub(crate) unsafe extern "C" fn int3call_cb0(regs: *mut bindings::pt_regs) {
 ///
 /// Called only by our trampolines (it does not touch `regs`).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn int3call_cb1(_regs: *mut bindings::pt_regs) {
+pub(crate) unsafe extern "C" fn int3call_counter(_regs: *mut bindings::pt_regs) {
     HITS[policy::COUNTER].inc();
     // Preemption may be enabled here, so the CPU number can be stale by the time it is used:
     // that only moves the count to another slot (each is an atomic, so the sum stays exact).
@@ -79,23 +79,23 @@ macro_rules! probe {
         }
     };
 }
-probe!(int3call_cb2, 2);
-probe!(int3call_cb3, 3);
-probe!(int3call_cb4, 4);
-probe!(int3call_cb5, 5);
-probe!(int3call_cb6, 6);
-probe!(int3call_cb7, 7);
+probe!(int3call_probe1, 2);
+probe!(int3call_probe2, 3);
+probe!(int3call_probe3, 4);
+probe!(int3call_probe4, 5);
+probe!(int3call_probe5, 6);
+probe!(int3call_probe6, 7);
 
 type Callback = unsafe extern "C" fn(*mut bindings::pt_regs);
 const ALL: [Callback; policy::CALLBACKS.len()] = [
-    int3call_cb0,
-    int3call_cb1,
-    int3call_cb2,
-    int3call_cb3,
-    int3call_cb4,
-    int3call_cb5,
-    int3call_cb6,
-    int3call_cb7,
+    int3call_livepatch,
+    int3call_counter,
+    int3call_probe1,
+    int3call_probe2,
+    int3call_probe3,
+    int3call_probe4,
+    int3call_probe5,
+    int3call_probe6,
 ];
 
 /// The iterator: calls every registered callback, in registry order.

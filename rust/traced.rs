@@ -150,32 +150,43 @@ core::arch::global_asm!(
     asm_ret!(),
     ".size \\name, . - \\name",
     ".endm",
-    ".irp i, 0,1,2,3,4,5,6,7",
-    "INT3CALL_TRAMPOLINE int3call_tramp_custom\\i, int3call_cb\\i",
+    // One custom trampoline per callback, named after it (`policy::CALLBACKS` order).
+    ".irp name, livepatch, counter, probe1, probe2, probe3, probe4, probe5, probe6",
+    "INT3CALL_TRAMPOLINE int3call_tramp_\\name, int3call_\\name",
     ".endr",
     "INT3CALL_TRAMPOLINE int3call_tramp_iterator, int3call_iterate",
     ".purgem INT3CALL_TRAMPOLINE",
-    // ---- emulation stubs: (policy p, flip to mode k, target t) at
+    // ---- emulation stubs: (emulation p, flip to state kind k, target t) at
     // int3call_emul_stubs + 16 * ((p * {modes} + k) * {targets} + t)
-    // A row: the stubs of one (policy, mode) for every target. (A macro, because LLVM's
-    // assembler does not substitute the middle one of three nested `.irp`s.)
-    ".macro INT3CALL_STUB_ROW p, k",
-    ".irp t, 0,1,2,3,4,5,6,7,8,9",
+    ".macro INT3CALL_STUB p, k, t, to",
     ".p2align 4",
     // Each stub is a function of its own: reached only by emulated calls, objtool would
     // otherwise call every one after the first unreachable.
     ".type int3call_emul_p\\p\\()_k\\k\\()_t\\t, @function",
     "int3call_emul_p\\p\\()_k\\k\\()_t\\t:",
     "    lock inc qword ptr [rip + {emul_counts} + 8 * ((\\p * {modes} + \\k) * {targets} + \\t)]",
-    ".if \\t < {ncb}",
-    "    jmp int3call_tramp_custom\\t",
-    ".elseif \\t == {ncb}",
-    "    jmp int3call_tramp_iterator",
-    ".else",
+    // No target: the skip (a NOP acts as a plain return).
+    ".ifb \\to",
     asm_ret!(),
+    ".else",
+    "    jmp \\to",
     ".endif",
     ".size int3call_emul_p\\p\\()_k\\k\\()_t\\t, . - int3call_emul_p\\p\\()_k\\k\\()_t\\t",
-    ".endr",
+    ".endm",
+    // A row: the stubs of one (emulation, state kind), by target (`policy::STUB_TARGETS`).
+    // (Macros, because LLVM's assembler does not substitute the middle one of three nested
+    // `.irp`s.)
+    ".macro INT3CALL_STUB_ROW p, k",
+    "INT3CALL_STUB \\p, \\k, 0, int3call_tramp_livepatch",
+    "INT3CALL_STUB \\p, \\k, 1, int3call_tramp_counter",
+    "INT3CALL_STUB \\p, \\k, 2, int3call_tramp_probe1",
+    "INT3CALL_STUB \\p, \\k, 3, int3call_tramp_probe2",
+    "INT3CALL_STUB \\p, \\k, 4, int3call_tramp_probe3",
+    "INT3CALL_STUB \\p, \\k, 5, int3call_tramp_probe4",
+    "INT3CALL_STUB \\p, \\k, 6, int3call_tramp_probe5",
+    "INT3CALL_STUB \\p, \\k, 7, int3call_tramp_probe6",
+    "INT3CALL_STUB \\p, \\k, 8, int3call_tramp_iterator",
+    "INT3CALL_STUB \\p, \\k, 9",
     ".endm",
     ".p2align 4",
     ".globl int3call_emul_stubs",
@@ -187,6 +198,7 @@ core::arch::global_asm!(
     ".endr",
     ".endr",
     ".purgem INT3CALL_STUB_ROW",
+    ".purgem INT3CALL_STUB",
     ".p2align 4",
     "int3call_emul_stubs_end:",
     ".popsection",
@@ -225,20 +237,19 @@ core::arch::global_asm!(
     emul_counts = sym EMUL_COUNTS,
     targets = const policy::STUB_TARGETS,
     modes = const policy::Mode::ALL.len(),
-    ncb = const policy::CALLBACKS.len(),
 );
 
 // The names the asm above uses for the callbacks must exist with these symbols.
 const _: () = assert!(policy::CALLBACKS.len() == 8 && policy::STUB_TARGETS == 10);
 const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
-    callbacks::int3call_cb0,
-    callbacks::int3call_cb1,
-    callbacks::int3call_cb2,
-    callbacks::int3call_cb3,
-    callbacks::int3call_cb4,
-    callbacks::int3call_cb5,
-    callbacks::int3call_cb6,
-    callbacks::int3call_cb7,
+    callbacks::int3call_livepatch,
+    callbacks::int3call_counter,
+    callbacks::int3call_probe1,
+    callbacks::int3call_probe2,
+    callbacks::int3call_probe3,
+    callbacks::int3call_probe4,
+    callbacks::int3call_probe5,
+    callbacks::int3call_probe6,
     callbacks::int3call_iterate,
 ];
 
@@ -247,14 +258,14 @@ extern "C" {
     fn int3call_traced_v2(x: u64) -> u64;
     fn int3call_loop_plain(n: u64) -> u64;
     fn int3call_loop_traced(n: u64) -> u64;
-    fn int3call_tramp_custom0();
-    fn int3call_tramp_custom1();
-    fn int3call_tramp_custom2();
-    fn int3call_tramp_custom3();
-    fn int3call_tramp_custom4();
-    fn int3call_tramp_custom5();
-    fn int3call_tramp_custom6();
-    fn int3call_tramp_custom7();
+    fn int3call_tramp_livepatch();
+    fn int3call_tramp_counter();
+    fn int3call_tramp_probe1();
+    fn int3call_tramp_probe2();
+    fn int3call_tramp_probe3();
+    fn int3call_tramp_probe4();
+    fn int3call_tramp_probe5();
+    fn int3call_tramp_probe6();
     fn int3call_tramp_iterator();
     fn int3call_emul_stubs();
     static int3call_emul_stubs_len: u64;
@@ -275,14 +286,14 @@ pub(crate) fn v2_body() -> usize {
 #[inline(always)]
 pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
     const CUSTOM: [unsafe extern "C" fn(); 8] = [
-        int3call_tramp_custom0,
-        int3call_tramp_custom1,
-        int3call_tramp_custom2,
-        int3call_tramp_custom3,
-        int3call_tramp_custom4,
-        int3call_tramp_custom5,
-        int3call_tramp_custom6,
-        int3call_tramp_custom7,
+        int3call_tramp_livepatch,
+        int3call_tramp_counter,
+        int3call_tramp_probe1,
+        int3call_tramp_probe2,
+        int3call_tramp_probe3,
+        int3call_tramp_probe4,
+        int3call_tramp_probe5,
+        int3call_tramp_probe6,
     ];
     match state {
         policy::SiteState::Nop => None,
