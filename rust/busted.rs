@@ -4,54 +4,33 @@
 //! mechanism. Off unless a torture command names one; active only for that run's flips,
 //! and named in its report. No kernel dependency: unit-tested on the host.
 
+use crate::names::named;
 use crate::policy::Engine;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) enum Busted {
-    #[default]
-    None = 0,
-    /// A flip emulates the target the *other* policy picks (`new` acts as `old` and back).
-    SwapPolicy = 1,
-    /// The iterator skips the first registered callback when two or more are registered.
-    IterDrop = 2,
-    /// The live patch counts its hit but does not redirect, once in 64 calls.
-    LpFlaky = 3,
-    /// The module engine's handler sends a CPU in the window back to the site to trap again
-    /// (spins until the int3 is gone) instead of emulating the call.
-    Spin = 4,
-    /// The module engine writes the whole instruction at once: no int3, no syncs.
-    Torn = 5,
-    /// The module engine drops the sync after writing the tail.
-    NoSync = 6,
+named! {
+    /// A known bug a torture run injects (`busted=NAME`).
+    #[derive(Default)]
+    pub(crate) enum Busted {
+        #[default]
+        None = "none",
+        /// A flip emulates the target the *other* emulation picks (`new` acts as `old` and
+        /// back).
+        SwapEmulation = "swap_emulation",
+        /// The iterator skips the first registered callback when two or more are registered.
+        IterDrop = "iter_drop",
+        /// The live patch counts its hit but does not redirect, once in 64 calls.
+        LpFlaky = "lp_flaky",
+        /// The module engine's handler sends a CPU in the window back to the site to trap
+        /// again (spins until the int3 is gone) instead of emulating the call.
+        Spin = "spin",
+        /// The module engine writes the whole instruction at once: no int3, no syncs.
+        Torn = "torn",
+        /// The module engine drops the sync after writing the tail.
+        NoSync = "no_sync",
+    }
 }
 
 impl Busted {
-    pub(crate) const ALL: [Busted; 7] = [
-        Busted::None,
-        Busted::SwapPolicy,
-        Busted::IterDrop,
-        Busted::LpFlaky,
-        Busted::Spin,
-        Busted::Torn,
-        Busted::NoSync,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Busted::None => "none",
-            Busted::SwapPolicy => "swap_policy",
-            Busted::IterDrop => "iter_drop",
-            Busted::LpFlaky => "lp_flaky",
-            Busted::Spin => "spin",
-            Busted::Torn => "torn",
-            Busted::NoSync => "no_sync",
-        }
-    }
-
-    pub(crate) fn from_name(name: &str) -> Option<Busted> {
-        Busted::ALL.iter().copied().find(|b| b.name() == name)
-    }
-
     /// Whether the bug can make a CPU run a torn instruction: on bare metal that may crash
     /// the machine, so it runs only in a guest, or when asked with `busted_may_crash=yes`.
     pub(crate) fn destructive(self) -> bool {
@@ -90,7 +69,7 @@ mod tests {
     fn handler_and_protocol_bugs_need_the_module_engine() {
         assert_eq!(Busted::Spin.needs(), Some(Engine::Module));
         assert_eq!(Busted::Torn.needs(), Some(Engine::Module));
-        assert_eq!(Busted::SwapPolicy.needs(), None);
+        assert_eq!(Busted::SwapEmulation.needs(), None);
     }
 
     #[test]

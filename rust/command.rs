@@ -3,7 +3,8 @@
 //! on the host. Every rejection says why, so the caller can `pr_warn` it.
 
 use crate::busted::Busted;
-use crate::policy::{callback_index, Engine, Mode, Policy};
+use crate::names::{named, Named};
+use crate::policy::{callback_index, Emulation, Engine, StateKind};
 use crate::verdict::Scenario;
 
 /// The longest write any file accepts, newline included.
@@ -54,38 +55,27 @@ pub(crate) fn text(bytes: &[u8]) -> Result<&str, Reject> {
     Ok(s)
 }
 
-/// Looks `input` up in `table` by exact name.
-pub(crate) fn keyword<T: Copy>(input: &str, table: &[(&str, T)]) -> Result<T, Reject> {
-    table
-        .iter()
-        .find(|(name, _)| *name == input)
-        .map(|&(_, v)| v)
-        .ok_or(Reject::Unknown)
+/// The value of `T` whose word is `input` (exact match).
+pub(crate) fn keyword<T: Named>(input: &str) -> Result<T, Reject> {
+    T::from_name(input).ok_or(Reject::Unknown)
 }
 
 /// Writes to `mode`: force a site state, or go back to ftrace's policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ModeCmd {
-    Force(Mode),
+    Force(StateKind),
     Auto,
 }
-pub(crate) const MODE_CMDS: [(&str, ModeCmd); 4] = [
-    ("nop", ModeCmd::Force(Mode::Nop)),
-    ("custom", ModeCmd::Force(Mode::Custom)),
-    ("iterator", ModeCmd::Force(Mode::Iterator)),
-    ("auto", ModeCmd::Auto),
-];
+/// The word for [`ModeCmd::Auto`]; the others are [`StateKind`]'s.
+pub(crate) const AUTO: &str = "auto";
 
-/// Writes to `engine`.
-pub(crate) const ENGINE_CMDS: [(&str, Engine); 2] =
-    [("kernel", Engine::Kernel), ("module", Engine::Module)];
-
-/// Writes to `emulate`.
-pub(crate) const POLICY_CMDS: [(&str, Policy); 3] = [
-    ("new", Policy::New),
-    ("old", Policy::Old),
-    ("nop", Policy::Nop),
-];
+/// A state kind, or [`AUTO`].
+pub(crate) fn mode_cmd(input: &str) -> Result<ModeCmd, Reject> {
+    if input == AUTO {
+        return Ok(ModeCmd::Auto);
+    }
+    keyword(input).map(ModeCmd::Force)
+}
 
 /// Writes to `callbacks`: `+name` registers, `-name` unregisters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +116,7 @@ pub(crate) struct TortureParams {
     /// Flips of the site (each adds or removes the second callback).
     pub(crate) flips: u32,
     pub(crate) engine: Engine,
-    pub(crate) policy: Policy,
+    pub(crate) emulation: Emulation,
     /// Module engine: how long each protocol step is held open, in microseconds.
     pub(crate) window_us: u32,
     /// A known bug to inject into this run (off unless named).
@@ -141,7 +131,7 @@ pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
     threads: 0,
     flips: 1000,
     engine: Engine::Kernel,
-    policy: Policy::New,
+    emulation: Emulation::New,
     window_us: 0,
     busted: Busted::None,
     scenario: Scenario::Livepatch,
@@ -182,15 +172,10 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
             "threads" => p.threads = number(1, MAX_THREADS)?,
             "flips" => p.flips = number(1, MAX_FLIPS)?,
             "window_us" => p.window_us = number(0, MAX_WINDOW_US)?,
-            "engine" => p.engine = keyword(value, &ENGINE_CMDS)?,
-            "emulate" => p.policy = keyword(value, &POLICY_CMDS)?,
-            "busted" => p.busted = Busted::from_name(value).ok_or(Reject::Unknown)?,
-            "scenario" => {
-                p.scenario = Scenario::ALL
-                    .into_iter()
-                    .find(|s| s.name() == value)
-                    .ok_or(Reject::Unknown)?
-            }
+            "engine" => p.engine = keyword(value)?,
+            "emulate" => p.emulation = keyword(value)?,
+            "busted" => p.busted = keyword(value)?,
+            "scenario" => p.scenario = keyword(value)?,
             "busted_may_crash" if value == "yes" => p.busted_may_crash = true,
             _ => return Err(Reject::Unknown),
         }
@@ -201,36 +186,19 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     Ok(TortureCmd::Start(p))
 }
 
-/// What a write to `bench` times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BenchWhat {
-    /// Calls of the plain function (v1 with no site): the baseline.
-    Plain,
-    /// Calls of the traced function, with the site as it is.
-    Calls,
-    /// Calls that run into the module engine's int3 and are emulated.
-    Emulated,
-    /// Flips of the site, between its state and NOP, with the current engine.
-    Flips,
-}
-
-impl BenchWhat {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            BenchWhat::Plain => "plain",
-            BenchWhat::Calls => "calls",
-            BenchWhat::Emulated => "emulated",
-            BenchWhat::Flips => "flips",
-        }
+named! {
+    /// What a write to `bench` times.
+    pub(crate) enum BenchWhat {
+        /// Calls of the plain function (v1 with no site): the baseline.
+        Plain = "plain",
+        /// Calls of the traced function, with the site as it is.
+        Calls = "calls",
+        /// Calls that run into the module engine's int3 and are emulated.
+        Emulated = "emulated",
+        /// Flips of the site, between its state and NOP, with the current engine.
+        Flips = "flips",
     }
 }
-
-pub(crate) const BENCH_WHATS: [(&str, BenchWhat); 4] = [
-    ("plain", BenchWhat::Plain),
-    ("calls", BenchWhat::Calls),
-    ("emulated", BenchWhat::Emulated),
-    ("flips", BenchWhat::Flips),
-];
 
 /// The most flips one write to `bench` may ask for (each takes three IPI rounds).
 pub(crate) const MAX_BENCH_FLIPS: u64 = 100_000;
@@ -251,7 +219,7 @@ pub(crate) fn bench_cmd(input: &str) -> Result<BenchCmd, Reject> {
     let (Some(what), Some(count), None) = (words.next(), words.next(), words.next()) else {
         return Err(Reject::Unknown);
     };
-    let what = keyword(what, &BENCH_WHATS)?;
+    let what = keyword(what)?;
     let n = call_count(count)?;
     let max = match what {
         BenchWhat::Flips => MAX_BENCH_FLIPS,
@@ -264,19 +232,19 @@ pub(crate) fn bench_cmd(input: &str) -> Result<BenchCmd, Reject> {
     Ok(BenchCmd { what, n })
 }
 
-/// Writes to `selftest`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SelftestCmd {
-    Run,
+named! {
+    /// Writes to `selftest` and `unwind`.
+    pub(crate) enum RunCmd {
+        Run = "run",
+    }
 }
-pub(crate) const SELFTEST_CMDS: [(&str, SelftestCmd); 1] = [("run", SelftestCmd::Run)];
 
-/// Writes to `stats`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum StatsCmd {
-    Reset,
+named! {
+    /// Writes to `stats`.
+    pub(crate) enum StatsCmd {
+        Reset = "reset",
+    }
 }
-pub(crate) const STATS_CMDS: [(&str, StatsCmd); 1] = [("reset", StatsCmd::Reset)];
 
 #[cfg(test)]
 mod tests {
@@ -326,7 +294,7 @@ mod tests {
             threads: 3,
             flips: 500,
             engine: Engine::Module,
-            policy: Policy::Nop,
+            emulation: Emulation::Nop,
             window_us: 0,
             busted: Busted::None,
             scenario: Scenario::Livepatch,
@@ -442,28 +410,23 @@ mod tests {
         assert_eq!(bench_cmd("calls 5 6"), Err(Reject::Unknown));
         assert_eq!(bench_cmd("jumps 5"), Err(Reject::Unknown));
         assert_eq!(bench_cmd("calls -5"), Err(Reject::Unknown));
-        for (name, what) in BENCH_WHATS {
-            assert_eq!(what.name(), name);
-        }
     }
 
     #[test]
-    fn mode_engine_policy_tables() {
-        assert_eq!(
-            keyword("custom", &MODE_CMDS),
-            Ok(ModeCmd::Force(Mode::Custom))
-        );
-        assert_eq!(keyword("auto", &MODE_CMDS), Ok(ModeCmd::Auto));
-        assert_eq!(keyword("module", &ENGINE_CMDS), Ok(Engine::Module));
-        assert_eq!(keyword("old", &POLICY_CMDS), Ok(Policy::Old));
-        assert_eq!(keyword("bogus", &POLICY_CMDS), Err(Reject::Unknown));
+    fn mode_engine_emulation_words() {
+        assert_eq!(mode_cmd("custom"), Ok(ModeCmd::Force(StateKind::Custom)));
+        assert_eq!(mode_cmd("auto"), Ok(ModeCmd::Auto));
+        assert_eq!(mode_cmd("new"), Err(Reject::Unknown));
+        assert_eq!(keyword("module"), Ok(Engine::Module));
+        assert_eq!(keyword("old"), Ok(Emulation::Old));
+        assert_eq!(keyword::<Emulation>("bogus"), Err(Reject::Unknown));
     }
 
     #[test]
     fn keyword_matches_exactly() {
-        assert_eq!(keyword("run", &SELFTEST_CMDS), Ok(SelftestCmd::Run));
-        assert_eq!(keyword("reset", &STATS_CMDS), Ok(StatsCmd::Reset));
-        assert_eq!(keyword("RUN", &SELFTEST_CMDS), Err(Reject::Unknown));
-        assert_eq!(keyword("runx", &SELFTEST_CMDS), Err(Reject::Unknown));
+        assert_eq!(keyword("run"), Ok(RunCmd::Run));
+        assert_eq!(keyword("reset"), Ok(StatsCmd::Reset));
+        assert_eq!(keyword::<RunCmd>("RUN"), Err(Reject::Unknown));
+        assert_eq!(keyword::<RunCmd>("runx"), Err(Reject::Unknown));
     }
 }

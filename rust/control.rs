@@ -11,8 +11,9 @@ use crate::{
     callbacks,
     command::TortureParams,
     injected,
+    names::named,
     notifier::DieNotifier,
-    policy::{self, Engine, Mode, Policy, SiteState},
+    policy::{self, Emulation, Engine, SiteState, StateKind},
     site::{self, Flip},
     stats,
     symbols::KernelSyms,
@@ -26,10 +27,10 @@ use kernel::{bindings, new_mutex, prelude::*, sync::Mutex, time::Delta};
 /// through the operations below.
 pub(crate) struct State {
     site: SiteState,
-    /// `Some` while `mode` pins the site; a callback change goes back to the policy.
-    forced: Option<Mode>,
+    /// `Some` while `mode` pins the site; a callback change goes back to ftrace's policy.
+    forced: Option<StateKind>,
     engine: Engine,
-    policy: Policy,
+    emulation: Emulation,
     /// Module engine: each protocol step is held open this long.
     window_us: u32,
     /// Set by module exit once the site is restored: later writes are refused.
@@ -44,23 +45,14 @@ pub(crate) struct State {
     last_bench: bench::Report,
 }
 
-/// The long writes, which own the site while they run without the control mutex.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Busy {
-    Torture,
-    Call,
-    Bench,
-    Unwind,
-}
-
-impl Busy {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Busy::Torture => "torture",
-            Busy::Call => "call",
-            Busy::Bench => "bench",
-            Busy::Unwind => "unwind",
-        }
+named! {
+    /// The long writes, which own the site while they run without the control mutex; each
+    /// is named after its debugfs file.
+    pub(crate) enum Busy {
+        Torture = "torture",
+        Call = "call",
+        Bench = "bench",
+        Unwind = "unwind",
     }
 }
 
@@ -87,7 +79,7 @@ impl Drop for Claim<'_> {
 /// Settings a torture run borrows, given back when it ends.
 pub(crate) struct Saved {
     engine: Engine,
-    policy: Policy,
+    emulation: Emulation,
     window_us: u32,
 }
 
@@ -125,7 +117,7 @@ impl Control {
                 site: SiteState::Nop,
                 forced: None,
                 engine: Engine::Kernel,
-                policy: Policy::New,
+                emulation: Emulation::New,
                 window_us: 0,
                 closed: false,
                 last_call: CallReport::default(),
@@ -153,7 +145,7 @@ impl State {
     }
 
     /// `Some` while `mode` pins the site.
-    pub(crate) fn forced(&self) -> Option<Mode> {
+    pub(crate) fn forced(&self) -> Option<StateKind> {
         self.forced
     }
 
@@ -161,8 +153,8 @@ impl State {
         self.engine
     }
 
-    pub(crate) fn policy(&self) -> Policy {
-        self.policy
+    pub(crate) fn emulation(&self) -> Emulation {
+        self.emulation
     }
 
     /// The long write that owns the site, if any.
@@ -212,14 +204,14 @@ impl State {
         }
     }
 
-    /// Takes the site for a torture run: its engine and policy, zeroed counters, and, in the
+    /// Takes the site for a torture run: its engine and emulation, zeroed counters, and, in the
     /// `livepatch` scenario, the live patch registered (custom trampoline).
     pub(crate) fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
         self.idle("torture")?;
         if callbacks::registered() != 0 || self.forced.is_some() || self.site != SiteState::Nop {
             pr_warn!(
                 "torture: needs the site at rest (a NOP, no callback registered, mode auto); it is {}\n",
-                self.site.mode().name()
+                self.site.kind().name()
             );
             return Err(EBUSY);
         }
@@ -232,15 +224,15 @@ impl State {
         }
         let saved = Saved {
             engine: self.engine,
-            policy: self.policy,
+            emulation: self.emulation,
             window_us: self.window_us,
         };
-        (self.engine, self.policy, self.window_us) = (p.engine, p.policy, p.window_us);
+        (self.engine, self.emulation, self.window_us) = (p.engine, p.emulation, p.window_us);
         if p.scenario == Scenario::Livepatch {
             if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
                 // Nothing was flipped: give the settings back as they were.
-                (self.engine, self.policy, self.window_us) =
-                    (saved.engine, saved.policy, saved.window_us);
+                (self.engine, self.emulation, self.window_us) =
+                    (saved.engine, saved.emulation, saved.window_us);
                 return Err(e);
             }
         }
@@ -283,11 +275,12 @@ impl State {
                 Err(e) => pr_err!(
                     "torture: restoring the site failed ({:?}): it stays {} with its callbacks\n",
                     e,
-                    self.site.mode().name()
+                    self.site.kind().name()
                 ),
             }
         }
-        (self.engine, self.policy, self.window_us) = (saved.engine, saved.policy, saved.window_us);
+        (self.engine, self.emulation, self.window_us) =
+            (saved.engine, saved.emulation, saved.window_us);
         restored
     }
 
@@ -307,7 +300,7 @@ impl State {
         }
     }
 
-    /// Moves the site to `new` with the current engine and policy.
+    /// Moves the site to `new` with the current engine and emulation.
     pub(crate) fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
         if new == self.site {
             return Ok(());
@@ -319,7 +312,7 @@ impl State {
                 old: self.site,
                 new,
                 engine: self.engine,
-                policy: self.policy,
+                emulation: self.emulation,
                 window,
             },
         )?;
@@ -327,7 +320,7 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn set_mode(&mut self, syms: &KernelSyms, mode: Option<Mode>) -> Result {
+    pub(crate) fn set_mode(&mut self, syms: &KernelSyms, mode: Option<StateKind>) -> Result {
         self.open()?;
         let mask = callbacks::registered();
         let target = match mode {
@@ -385,16 +378,16 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn set_policy(&mut self, policy: Policy) -> Result {
+    pub(crate) fn set_policy(&mut self, emulation: Emulation) -> Result {
         self.open()?;
-        self.policy = policy;
+        self.emulation = emulation;
         Ok(())
     }
 
     /// Module exit: the site back to NOP, every callback unregistered, later writes refused.
     pub(crate) fn restore(&mut self, syms: &KernelSyms) -> Result {
         self.closed = true;
-        self.policy = Policy::New;
+        self.emulation = Emulation::New;
         let r = self.go(syms, SiteState::Nop);
         callbacks::set_registered(0);
         r
@@ -441,7 +434,7 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
             mismatches + report.corrupt,
             report.calls,
             report.corrupt,
-            site_state.mode().name()
+            site_state.kind().name()
         );
         return Err(EIO);
     }
@@ -482,7 +475,7 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     if !policy::runs(site_state, callbacks::registered(), policy::COUNTER) {
         pr_warn!(
             "unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
-            site_state.mode().name()
+            site_state.kind().name()
         );
         return Err(EINVAL);
     }

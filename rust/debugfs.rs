@@ -4,12 +4,15 @@
 
 use crate::pinning_debugfs::Spec;
 use crate::{
+    busted::Busted,
     callbacks,
-    command::{self, BenchWhat, CallbackCmd, ModeCmd, SelftestCmd, StatsCmd, TortureCmd},
+    command::{self, BenchWhat, CallbackCmd, ModeCmd, RunCmd, StatsCmd, TortureCmd},
     control::{self, bench, torture, Control},
     insn, kcall,
-    policy::{self, Policy, SiteState},
-    selftest, site, stats, traced, unwind, verdict,
+    names::Named,
+    policy::{self, Emulation, Engine, SiteState, StateKind},
+    selftest, site, stats, traced, unwind,
+    verdict::{self, Direction, Invariant, Scenario, Target},
 };
 use core::fmt;
 use kernel::{prelude::*, uaccess::UserSliceReader};
@@ -38,31 +41,41 @@ fn read_word<'a>(
     })
 }
 
-/// Looks a word up in a file's command table, or `EINVAL` with a warning naming the choices.
-fn parse<T: Copy>(file: &str, word: &str, table: &[(&str, T)]) -> Result<T> {
-    command::keyword(word, table).map_err(|_| {
+/// The value of `T` whose word is `word`, or `EINVAL` with a warning naming the choices.
+fn parse<T: Named>(file: &str, word: &str) -> Result<T> {
+    command::keyword(word).map_err(|_| {
         pr_warn!(
-            "{}: unknown value '{}'; expected one of:{}\n",
+            "{}: unknown value '{}'; expected one of: {}\n",
             file,
             word,
-            Choices(table.iter().map(|e| e.0))
+            choices::<T>()
         );
         EINVAL
     })
 }
 
-/// Formats names as " a b c".
+/// Formats words as `a|b|c`, for a refusal's list of choices.
 struct Choices<I>(I);
 
-impl<'a, I: Iterator<Item = &'a str> + Clone> kernel::fmt::Display for Choices<I> {
+impl<I: Iterator<Item = &'static str> + Clone> kernel::fmt::Display for Choices<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.clone().try_for_each(|name| write!(f, " {name}"))
+        let mut sep = "";
+        for word in self.0.clone() {
+            write!(f, "{sep}{word}")?;
+            sep = "|";
+        }
+        Ok(())
     }
+}
+
+/// The words of `T`, as choices.
+fn choices<T: Named>() -> Choices<impl Iterator<Item = &'static str> + Clone> {
+    Choices(T::VALUES.iter().map(|v| v.name()))
 }
 
 fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.state.lock();
-    writeln!(f, "state: {}", st.site().mode().name())?;
+    writeln!(f, "state: {}", st.site().kind().name())?;
     if let SiteState::Custom(cb) = st.site() {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
     }
@@ -87,7 +100,16 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("mode", reader, &mut buf)?;
-    let mode = match parse("mode", word, &command::MODE_CMDS)? {
+    let cmd = command::mode_cmd(word).map_err(|_| {
+        pr_warn!(
+            "mode: unknown value '{}'; expected one of: {}|{}\n",
+            word,
+            choices::<StateKind>(),
+            command::AUTO
+        );
+        EINVAL
+    })?;
+    let mode = match cmd {
         ModeCmd::Force(m) => Some(m),
         ModeCmd::Auto => None,
     };
@@ -103,23 +125,23 @@ fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("engine", reader, &mut buf)?;
-    let engine = parse("engine", word, &command::ENGINE_CMDS)?;
+    let engine = parse("engine", word)?;
     let mut st = ctl.state.lock();
     st.idle("engine")?;
     st.set_engine(engine)
 }
 
 fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", ctl.state.lock().policy().name())
+    writeln!(f, "{}", ctl.state.lock().emulation().name())
 }
 
 fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("emulate", reader, &mut buf)?;
-    let policy = parse("emulate", word, &command::POLICY_CMDS)?;
+    let emulation = parse("emulate", word)?;
     let mut st = ctl.state.lock();
     st.idle("emulate")?;
-    st.set_policy(policy)
+    st.set_policy(emulation)
 }
 
 fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,7 +163,7 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("callbacks", reader, &mut buf)?;
     let cmd = command::callback_cmd(word).map_err(|_| {
         pr_warn!(
-            "callbacks: '{}' is not +name or -name with a name among:{}\n",
+            "callbacks: '{}' is not +name or -name with a name among: {}\n",
             word,
             Choices(policy::CALLBACKS.iter().copied())
         );
@@ -191,8 +213,8 @@ fn selftest_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("selftest", reader, &mut buf)?;
-    match parse("selftest", word, &command::SELFTEST_CMDS)? {
-        SelftestCmd::Run => {
+    match parse("selftest", word)? {
+        RunCmd::Run => {
             let _guard = ctl.state.lock();
             selftest::run(&ctl.notifier)
         }
@@ -212,9 +234,8 @@ fn unwind_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn unwind_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("unwind", reader, &mut buf)?;
-    // The same single word as `selftest`: run.
-    match parse("unwind", word, &command::SELFTEST_CMDS)? {
-        SelftestCmd::Run => control::unwind(ctl).map(|_| ()),
+    match parse("unwind", word)? {
+        RunCmd::Run => control::unwind(ctl).map(|_| ()),
     }
 }
 
@@ -240,7 +261,7 @@ fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for (name, hits) in policy::CALLBACKS.iter().zip(callbacks::HITS.iter()) {
         writeln!(f, "cb_{name}: {}", hits.get())?;
     }
-    for p in Policy::ALL {
+    for p in Emulation::ALL {
         writeln!(f, "emulated_{}: {}", p.name(), traced::emulated_by(p))?;
     }
     write!(f, "counter_per_cpu:")?;
@@ -256,7 +277,7 @@ fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("stats", reader, &mut buf)?;
-    match parse("stats", word, &command::STATS_CMDS)? {
+    match parse("stats", word)? {
         StatsCmd::Reset => {
             // Held across the reset: a torture cannot start (and zero or count) meanwhile.
             let st = ctl.state.lock();
@@ -276,19 +297,17 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "verdict: {}", r.verdict.name())?;
     writeln!(f, "scenario: {}", r.scenario.name())?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
-    writeln!(f, "emulate: {}", r.policy.map_or("-", |p| p.name()))?;
+    writeln!(f, "emulate: {}", r.emulation.map_or("-", |p| p.name()))?;
     writeln!(f, "busted: {}", r.busted.name())?;
     write!(f, "broken:")?;
-    let mut names = verdict::INVARIANTS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| r.broken & (1 << i) != 0)
-        .peekable();
-    if names.peek().is_none() {
+    if r.broken == 0 {
         write!(f, " none")?;
     }
-    for (_, name) in names {
-        write!(f, " {name}")?;
+    for i in Invariant::ALL
+        .into_iter()
+        .filter(|i| r.broken & i.bit() != 0)
+    {
+        write!(f, " {}", i.name())?;
     }
     writeln!(f)?;
     writeln!(f, "threads: {}", r.threads)?;
@@ -301,14 +320,19 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "corrupt: {}", r.corrupt)?;
     writeln!(f, "cb_livepatch: {}", r.cb_livepatch)?;
     writeln!(f, "cb_counter: {}", r.cb_counter)?;
-    for p in Policy::ALL {
+    for p in Emulation::ALL {
         writeln!(f, "emulated_{}: {}", p.name(), r.emulated[p as usize])?;
     }
-    // The policy's signature: where its hits went, per direction of the flip.
-    for (dir, by) in verdict::DIRECTIONS.iter().zip(r.by_direction.iter()) {
-        write!(f, "{dir}:")?;
-        for (name, n) in verdict::TARGETS.iter().zip(by.iter()) {
-            write!(f, " {name}={n}")?;
+    // The emulation's signature: where its hits went, per direction of the flip.
+    for d in Direction::ALL {
+        write!(f, "{}:", d.name())?;
+        for t in Target::ALL {
+            write!(
+                f,
+                " {}={}",
+                t.name(),
+                r.by_direction[d as usize][t as usize]
+            )?;
         }
         writeln!(f)?;
     }
@@ -340,8 +364,16 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("torture", reader, &mut buf)?;
     let cmd = command::torture_cmd(word).map_err(|r| {
         pr_warn!(
-            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine=kernel|module emulate=new|old|nop window_us=0..{} scenario=livepatch|observer [busted=swap_policy|iter_drop|lp_flaky|spin|torn|no_sync] [busted_may_crash=yes]\n",
-            word, r.reason(), command::MAX_THREADS, command::MAX_FLIPS, command::MAX_WINDOW_US
+            "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine={} emulate={} window_us=0..{} scenario={} [busted={}] [busted_may_crash=yes]\n",
+            word,
+            r.reason(),
+            command::MAX_THREADS,
+            command::MAX_FLIPS,
+            choices::<Engine>(),
+            choices::<Emulation>(),
+            command::MAX_WINDOW_US,
+            choices::<Scenario>(),
+            choices::<Busted>()
         );
         EINVAL
     })?;
@@ -360,7 +392,7 @@ fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 fn verdict_status(report: &verdict::Report) -> Result {
     match verdict::status(report) {
         verdict::Status::Failed => {
-            let why = if report.busted == crate::busted::Busted::None {
+            let why = if report.busted == Busted::None {
                 ""
             } else {
                 " (busted on purpose)"
@@ -390,7 +422,7 @@ fn verdict_status(report: &verdict::Report) -> Result {
 fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let r = ctl.state.lock().last_bench();
     writeln!(f, "what: {}", r.what.map_or("-", BenchWhat::name))?;
-    writeln!(f, "state: {}", r.state.map_or("-", |s| s.mode().name()))?;
+    writeln!(f, "state: {}", r.state.map_or("-", |s| s.kind().name()))?;
     writeln!(f, "callbacks: {}", r.callbacks)?;
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "n: {}", r.n)?;
@@ -403,9 +435,13 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("bench", reader, &mut buf)?;
     let cmd = command::bench_cmd(word).map_err(|r| {
         pr_warn!(
-            "bench: '{}': {}; expected '<what> <count>' with what among:{} and count 1..{} (emulated: ..{}, flips: ..{})\n",
-            word, r.reason(), Choices(command::BENCH_WHATS.iter().map(|e| e.0)), command::MAX_CALLS,
-            command::MAX_BENCH_EMULATED, command::MAX_BENCH_FLIPS
+            "bench: '{}': {}; expected '<what> <count>' with what among: {} and count 1..{} (emulated: ..{}, flips: ..{})\n",
+            word,
+            r.reason(),
+            choices::<BenchWhat>(),
+            command::MAX_CALLS,
+            command::MAX_BENCH_EMULATED,
+            command::MAX_BENCH_FLIPS
         );
         EINVAL
     })?;

@@ -18,6 +18,7 @@ mod injected;
 mod insn;
 mod kcall;
 mod kthread;
+mod names;
 mod notifier;
 mod pinning_debugfs;
 mod policy;

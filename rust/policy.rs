@@ -5,6 +5,8 @@
 //! ftrace's policy: no callback -> NOP; one -> that callback's custom trampoline (called
 //! directly, the fast path); two or more -> the iterator trampoline, which walks them all.
 
+use crate::names::named;
+
 /// The callbacks a site can carry. The index is the bit in the registry mask.
 pub(crate) const CALLBACKS: [&str; 8] = [
     "livepatch",
@@ -36,72 +38,45 @@ pub(crate) enum SiteState {
     Iterator,
 }
 
-/// A kind of site state, as written to the `mode` file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Nop = 0,
-    Custom = 1,
-    Iterator = 2,
+named! {
+    /// The kind of a site state, without its callback: what `mode` forces.
+    pub(crate) enum StateKind {
+        Nop = "nop",
+        Custom = "custom",
+        Iterator = "iterator",
+    }
 }
 
 impl SiteState {
-    pub(crate) fn mode(self) -> Mode {
+    pub(crate) fn kind(self) -> StateKind {
         match self {
-            SiteState::Nop => Mode::Nop,
-            SiteState::Custom(_) => Mode::Custom,
-            SiteState::Iterator => Mode::Iterator,
+            SiteState::Nop => StateKind::Nop,
+            SiteState::Custom(_) => StateKind::Custom,
+            SiteState::Iterator => StateKind::Iterator,
         }
     }
 }
 
-impl Mode {
-    pub(crate) const ALL: [Mode; 3] = [Mode::Nop, Mode::Custom, Mode::Iterator];
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Mode::Nop => "nop",
-            Mode::Custom => "custom",
-            Mode::Iterator => "iterator",
-        }
+named! {
+    /// The emulation: what an int3 hit in the middle of a flip is emulated as (`emulate`).
+    pub(crate) enum Emulation {
+        /// Call what the site is becoming (mainline since 2019).
+        New = "new",
+        /// Call what the site was.
+        Old = "old",
+        /// Skip the site: the pre-2019 behaviour, which loses the call.
+        Nop = "nop",
     }
 }
 
-/// How an int3 hit in the middle of a flip is emulated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Policy {
-    /// Call what the site is becoming (mainline since 2019).
-    New = 0,
-    /// Call what the site was.
-    Old = 1,
-    /// Skip the site: the pre-2019 behaviour, which loses the call.
-    Nop = 2,
-}
-
-impl Policy {
-    pub(crate) const ALL: [Policy; 3] = [Policy::New, Policy::Old, Policy::Nop];
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Policy::New => "new",
-            Policy::Old => "old",
-            Policy::Nop => "nop",
-        }
-    }
-}
-
-/// Which code rewrites the site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Engine {
-    /// The kernel's `smp_text_poke_single()` (its own int3 handler emulates).
-    Kernel = 0,
-    /// The int3 protocol written here, with our die notifier emulating.
-    Module = 1,
-}
-
-impl Engine {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Engine::Kernel => "kernel",
-            Engine::Module => "module",
-        }
+named! {
+    /// Which code rewrites the site (`engine`).
+    pub(crate) enum Engine {
+        /// The kernel's `smp_text_poke_single()`; the kernel's int3 handler emulates.
+        Kernel = "kernel",
+        /// The int3 protocol of `smp_text_poke_single()`, written here; our die notifier
+        /// emulates.
+        Module = "module",
     }
 }
 
@@ -116,23 +91,23 @@ pub(crate) fn auto_state(mask: u32) -> SiteState {
 
 /// The state a forced `mode` gives, or `None` when it cannot hold: a custom trampoline calls
 /// exactly one callback, so `custom` needs exactly one registered.
-pub(crate) fn forced_state(mode: Mode, mask: u32) -> Option<SiteState> {
+pub(crate) fn forced_state(mode: StateKind, mask: u32) -> Option<SiteState> {
     match mode {
-        Mode::Nop => Some(SiteState::Nop),
-        Mode::Iterator => Some(SiteState::Iterator),
-        Mode::Custom if mask.count_ones() == 1 => {
+        StateKind::Nop => Some(SiteState::Nop),
+        StateKind::Iterator => Some(SiteState::Iterator),
+        StateKind::Custom if mask.count_ones() == 1 => {
             Some(SiteState::Custom(mask.trailing_zeros() as usize))
         }
-        Mode::Custom => None,
+        StateKind::Custom => None,
     }
 }
 
-/// What a hit in the window of the flip `old -> new` acts as, under `policy`.
-pub(crate) fn emulated(policy: Policy, old: SiteState, new: SiteState) -> SiteState {
-    match policy {
-        Policy::New => new,
-        Policy::Old => old,
-        Policy::Nop => SiteState::Nop,
+/// What a hit in the window of the flip `old -> new` acts as, under `emulation`.
+pub(crate) fn emulated(emulation: Emulation, old: SiteState, new: SiteState) -> SiteState {
+    match emulation {
+        Emulation::New => new,
+        Emulation::Old => old,
+        Emulation::Nop => SiteState::Nop,
     }
 }
 
@@ -151,17 +126,17 @@ pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
     runs(state, mask, LIVEPATCH)
 }
 
-/// Emulation stubs: one per (policy, kind of flip, target). A stub counts the hit, then acts
-/// as the target. The kind of flip is the mode the site is becoming: it tells which way a
-/// hit went (custom -> iterator or back), so a verdict can check the target each policy
-/// picked per direction, which totals per policy cannot show.
+/// Emulation stubs: one per (emulation, kind of flip, target). A stub counts the hit, then acts
+/// as the target. The kind of flip is the state kind the site is becoming: it tells which way a
+/// hit went (custom -> iterator or back), so a verdict can check the target each emulation
+/// picked per direction, which totals per emulation cannot show.
 /// Targets 0..8 are the custom trampolines, then the iterator, then "skip" (a NOP).
 pub(crate) const STUB_TARGETS: usize = CALLBACKS.len() + 2;
 pub(crate) const STUB_ITERATOR: usize = CALLBACKS.len();
 pub(crate) const STUB_SKIP: usize = CALLBACKS.len() + 1;
-/// Stubs per policy.
-pub(crate) const STUBS_PER_POLICY: usize = Mode::ALL.len() * STUB_TARGETS;
-pub(crate) const STUBS: usize = Policy::ALL.len() * STUBS_PER_POLICY;
+/// Stubs per emulation.
+pub(crate) const STUBS_PER_EMULATION: usize = StateKind::ALL.len() * STUB_TARGETS;
+pub(crate) const STUBS: usize = Emulation::ALL.len() * STUBS_PER_EMULATION;
 
 /// The stub target a site in `state` is emulated by.
 pub(crate) fn stub_target(acts_as: SiteState) -> usize {
@@ -172,9 +147,9 @@ pub(crate) fn stub_target(acts_as: SiteState) -> usize {
     }
 }
 
-/// Index of the stub that emulates `acts_as` for `policy`, in a flip to a `to` site.
-pub(crate) fn stub_index(policy: Policy, to: Mode, acts_as: SiteState) -> usize {
-    policy as usize * STUBS_PER_POLICY + to as usize * STUB_TARGETS + stub_target(acts_as)
+/// Index of the stub that emulates `acts_as` for `emulation`, in a flip to a `to` site.
+pub(crate) fn stub_index(emulation: Emulation, to: StateKind, acts_as: SiteState) -> usize {
+    emulation as usize * STUBS_PER_EMULATION + to as usize * STUB_TARGETS + stub_target(acts_as)
 }
 
 #[cfg(test)]
@@ -192,19 +167,25 @@ mod tests {
 
     #[test]
     fn forced_custom_needs_exactly_one_callback() {
-        assert_eq!(forced_state(Mode::Custom, 0), None);
-        assert_eq!(forced_state(Mode::Custom, 0b11), None);
-        assert_eq!(forced_state(Mode::Custom, 0b10), Some(SiteState::Custom(1)));
-        assert_eq!(forced_state(Mode::Iterator, 0b1), Some(SiteState::Iterator));
-        assert_eq!(forced_state(Mode::Nop, 0b11), Some(SiteState::Nop));
+        assert_eq!(forced_state(StateKind::Custom, 0), None);
+        assert_eq!(forced_state(StateKind::Custom, 0b11), None);
+        assert_eq!(
+            forced_state(StateKind::Custom, 0b10),
+            Some(SiteState::Custom(1))
+        );
+        assert_eq!(
+            forced_state(StateKind::Iterator, 0b1),
+            Some(SiteState::Iterator)
+        );
+        assert_eq!(forced_state(StateKind::Nop, 0b11), Some(SiteState::Nop));
     }
 
     #[test]
     fn emulation_follows_the_policy() {
         let (old, new) = (SiteState::Custom(LIVEPATCH), SiteState::Iterator);
-        assert_eq!(emulated(Policy::New, old, new), new);
-        assert_eq!(emulated(Policy::Old, old, new), old);
-        assert_eq!(emulated(Policy::Nop, old, new), SiteState::Nop);
+        assert_eq!(emulated(Emulation::New, old, new), new);
+        assert_eq!(emulated(Emulation::Old, old, new), old);
+        assert_eq!(emulated(Emulation::Nop, old, new), SiteState::Nop);
     }
 
     #[test]
@@ -230,8 +211,8 @@ mod tests {
     #[test]
     fn stub_indices_are_distinct_and_in_range() {
         let mut seen = [false; STUBS];
-        for p in Policy::ALL {
-            for to in Mode::ALL {
+        for p in Emulation::ALL {
+            for to in StateKind::ALL {
                 let mut states = [SiteState::Nop, SiteState::Iterator, SiteState::Nop];
                 for cb in 0..CALLBACKS.len() {
                     states[2] = SiteState::Custom(cb);
@@ -245,7 +226,11 @@ mod tests {
         }
         assert!(seen.iter().all(|&s| s));
         assert_eq!(
-            stub_index(Policy::Old, Mode::Iterator, SiteState::Custom(LIVEPATCH)),
+            stub_index(
+                Emulation::Old,
+                StateKind::Iterator,
+                SiteState::Custom(LIVEPATCH)
+            ),
             30 + 20
         );
     }

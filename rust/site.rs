@@ -4,7 +4,7 @@
 //!
 //! Both engines run the seed protocol: int3 on byte 0, sync every CPU, write bytes 1..4,
 //! sync, write byte 0, sync. A CPU that runs into the int3 meanwhile is sent, by an emulated
-//! `call`, to the emulation stub the policy picks (`traced.rs`).
+//! `call`, to the stub of the chosen emulation (`traced.rs`).
 
 use crate::{
     busted::Busted,
@@ -12,7 +12,7 @@ use crate::{
     injected,
     insn::{self, Insn},
     kcall,
-    policy::{self, Engine, Policy, SiteState},
+    policy::{self, Emulation, Engine, SiteState},
     protocol::{self, Step},
     stats,
     symbols::KernelSyms,
@@ -316,7 +316,7 @@ pub(crate) fn insn_of(state: SiteState) -> Insn {
 pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
     let site = traced::site();
     let bytes = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
-    let stub = traced::stub(policy::stub_index(Policy::New, state.mode(), state));
+    let stub = traced::stub(policy::stub_index(Emulation::New, state.kind(), state));
     let guard = TextMutexGuard::lock(syms);
     verify(&guard, &bytes)?;
     let _flipping = Flipping::begin(site);
@@ -335,17 +335,17 @@ pub(crate) struct Flip {
     pub(crate) old: SiteState,
     pub(crate) new: SiteState,
     pub(crate) engine: Engine,
-    pub(crate) policy: Policy,
+    pub(crate) emulation: Emulation,
     /// Module engine only: how long to hold each step open.
     pub(crate) window: Delta,
 }
 
-/// `busted=swap_policy`: the policy whose target a flip wrongly emulates.
-fn swapped(policy: Policy) -> Policy {
-    match policy {
-        Policy::New => Policy::Old,
-        Policy::Old => Policy::New,
-        Policy::Nop => Policy::Nop,
+/// `busted=swap_emulation`: the emulation whose target a flip wrongly emulates.
+fn swapped(emulation: Emulation) -> Emulation {
+    match emulation {
+        Emulation::New => Emulation::Old,
+        Emulation::Old => Emulation::New,
+        Emulation::Nop => Emulation::Nop,
     }
 }
 
@@ -353,12 +353,12 @@ fn swapped(policy: Policy) -> Policy {
 pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let site = traced::site();
     let new = insn::encode(site, insn_of(flip.new)).ok_or(ERANGE)?;
-    let acts_as = if injected::busted(Busted::SwapPolicy) {
-        policy::emulated(swapped(flip.policy), flip.old, flip.new)
+    let acts_as = if injected::busted(Busted::SwapEmulation) {
+        policy::emulated(swapped(flip.emulation), flip.old, flip.new)
     } else {
-        policy::emulated(flip.policy, flip.old, flip.new)
+        policy::emulated(flip.emulation, flip.old, flip.new)
     };
-    let stub = traced::stub(policy::stub_index(flip.policy, flip.new.mode(), acts_as));
+    let stub = traced::stub(policy::stub_index(flip.emulation, flip.new.kind(), acts_as));
     let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
     let old = insn::encode(site, insn_of(flip.old)).ok_or(ERANGE)?;
     let guard = TextMutexGuard::lock(syms);
@@ -393,7 +393,7 @@ pub(crate) fn read_site() -> [u8; insn::SITE_LEN] {
 /// Die-notifier hook for int3s on the traced site. Runs in int3 context: atomics only.
 ///
 /// It claims a hit only when it is safe to: the int3 is gone (a complete instruction stands
-/// there), or our module engine's window holds it (emulate the call the policy picks), or
+/// there), or our module engine's window holds it (emulate the call the emulation picks), or
 /// another of our flips owns it (run the site again; the flip removes its int3 within one
 /// flip). Any other int3 belongs to someone else (a kprobe, kgdb): rewinding onto it would
 /// trap forever, so it is left alone.

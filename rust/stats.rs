@@ -70,7 +70,7 @@ pub(crate) static FLIPS_KERNEL: Counter = Counter::new();
 pub(crate) static FLIPS_MODULE: Counter = Counter::new();
 
 /// The plain counters with their `stats` keys, in print order (the per-callback and
-/// per-policy counts are printed next to them by `debugfs.rs`).
+/// per-emulation counts are printed next to them by `debugfs.rs`).
 pub(crate) static ALL: [(&str, &Counter); 17] = [
     ("calls", &CALLS),
     ("result_v1", &RESULT_V1),

@@ -10,9 +10,9 @@
 //!   Rust with a 16-byte-aligned stack, restore, and return to `regs->ip`, which a callback
 //!   may have changed: `ftrace_regs_caller`'s contract. One custom trampoline per callback
 //!   calls it directly; the iterator trampoline calls `int3call_iterate`.
-//! * Emulation stubs, 16 bytes apart, one per (policy, target): count the hit, then act as the
+//! * Emulation stubs, 16 bytes apart, one per (emulation, target): count the hit, then act as the
 //!   target (jump to a trampoline, or return = NOP). An int3 hit is emulated as a call to a
-//!   stub, on both engines, so every emulated call is counted exactly, by policy.
+//!   stub, on both engines, so every emulated call is counted exactly, by emulation.
 
 use crate::{callbacks, policy, stats::Counter};
 use core::mem::{offset_of, size_of};
@@ -236,7 +236,7 @@ core::arch::global_asm!(
     kernel_ds = const kernel::bindings::__KERNEL_DS,
     emul_counts = sym EMUL_COUNTS,
     targets = const policy::STUB_TARGETS,
-    modes = const policy::Mode::ALL.len(),
+    modes = const policy::StateKind::ALL.len(),
 );
 
 // The names the asm above uses for the callbacks must exist with these symbols.
@@ -310,18 +310,22 @@ pub(crate) fn is_trampoline(addr: usize) -> bool {
             .any(|cb| trampoline(policy::SiteState::Custom(cb)) == Some(addr))
 }
 
-/// Hits that reached any stub of `policy`.
-pub(crate) fn emulated_by(policy: policy::Policy) -> u64 {
-    let base = policy as usize * policy::STUBS_PER_POLICY;
-    EMUL_COUNTS[base..base + policy::STUBS_PER_POLICY]
+/// Hits that reached any stub of `emulation`.
+pub(crate) fn emulated_by(emulation: policy::Emulation) -> u64 {
+    let base = emulation as usize * policy::STUBS_PER_EMULATION;
+    EMUL_COUNTS[base..base + policy::STUBS_PER_EMULATION]
         .iter()
         .map(Counter::get)
         .sum()
 }
 
-/// Hits that `policy` emulated in flips to a `to` site, by stub target.
-pub(crate) fn emulated_to(policy: policy::Policy, to: policy::Mode) -> [u64; policy::STUB_TARGETS] {
-    let base = policy as usize * policy::STUBS_PER_POLICY + to as usize * policy::STUB_TARGETS;
+/// Hits that `emulation` emulated in flips to a `to` site, by stub target.
+pub(crate) fn emulated_to(
+    emulation: policy::Emulation,
+    to: policy::StateKind,
+) -> [u64; policy::STUB_TARGETS] {
+    let base =
+        emulation as usize * policy::STUBS_PER_EMULATION + to as usize * policy::STUB_TARGETS;
     core::array::from_fn(|t| EMUL_COUNTS[base + t].get())
 }
 

@@ -7,48 +7,68 @@
 //! the iterator. `observer`: no live patch; the counter comes and goes, so the site flips
 //! between a NOP and the counter's custom trampoline, while an observer thread checks every
 //! snapshot of the site's bytes against the legal states of the flip in progress. Each flip
-//! goes one of two ways, and each policy must leave its own signature: the target its
+//! goes one of two ways, and each emulation must leave its own signature: the target its
 //! emulated hits went to, per direction.
 
 use crate::busted::Busted;
-use crate::policy::{Engine, Policy};
+use crate::names::named;
+use crate::policy::{Emulation, Engine, StateKind};
 
-/// What a torture run flips, and what it watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) enum Scenario {
-    /// The live patch stays; the site flips custom(livepatch) <-> iterator.
-    #[default]
-    Livepatch,
-    /// No live patch; the site flips NOP <-> custom(counter), under an observer of its bytes.
-    Observer,
+named! {
+    /// What a torture run flips, and what it watches.
+    #[derive(Default)]
+    pub(crate) enum Scenario {
+        /// The live patch stays; the site flips custom(livepatch) <-> iterator.
+        #[default]
+        Livepatch = "livepatch",
+        /// No live patch; the site flips NOP <-> custom(counter), under an observer of its
+        /// bytes.
+        Observer = "observer",
+    }
 }
 
-impl Scenario {
-    pub(crate) const ALL: [Scenario; 2] = [Scenario::Livepatch, Scenario::Observer];
-    pub(crate) fn name(self) -> &'static str {
+named! {
+    /// Where an emulated hit went: the targets the torture's flips can legitimately pick, and
+    /// anything else.
+    pub(crate) enum Target {
+        Livepatch = "livepatch",
+        Counter = "counter",
+        Iterator = "iterator",
+        Skip = "skip",
+        Elsewhere = "elsewhere",
+    }
+}
+
+named! {
+    /// The direction of a flip, by the state the site is becoming.
+    #[expect(clippy::enum_variant_names, reason = "each is a way to go: `to` is its meaning")]
+    pub(crate) enum Direction {
+        ToCustom = "to_custom",
+        ToIterator = "to_iterator",
+        ToNop = "to_nop",
+    }
+}
+
+impl Direction {
+    /// The kind of state a flip this way goes to.
+    pub(crate) fn to(self) -> StateKind {
         match self {
-            Scenario::Livepatch => "livepatch",
-            Scenario::Observer => "observer",
+            Direction::ToCustom => StateKind::Custom,
+            Direction::ToIterator => StateKind::Iterator,
+            Direction::ToNop => StateKind::Nop,
         }
     }
 }
 
-/// Emulation targets the torture's flips can legitimately pick, and where else a hit went.
-pub(crate) const TARGETS: [&str; 5] = ["livepatch", "counter", "iterator", "skip", "elsewhere"];
-pub(crate) const T_LIVEPATCH: usize = 0;
-pub(crate) const T_COUNTER: usize = 1;
-pub(crate) const T_ITERATOR: usize = 2;
-pub(crate) const T_SKIP: usize = 3;
-pub(crate) const T_ELSEWHERE: usize = 4;
-/// The directions of a flip, by the state the site is becoming.
-pub(crate) const DIRECTIONS: [&str; 3] = ["to_custom", "to_iterator", "to_nop"];
+/// Hits of one direction, by [`Target`].
+pub(crate) type ByTarget = [u64; Target::ALL.len()];
 
 /// What a run saw, and its verdict.
 #[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct Report {
     pub(crate) scenario: Scenario,
     pub(crate) engine: Option<Engine>,
-    pub(crate) policy: Option<Policy>,
+    pub(crate) emulation: Option<Emulation>,
     pub(crate) busted: Busted,
     pub(crate) threads: u32,
     pub(crate) window_us: u32,
@@ -62,11 +82,11 @@ pub(crate) struct Report {
     pub(crate) corrupt: u64,
     pub(crate) cb_livepatch: u64,
     pub(crate) cb_counter: u64,
-    /// Hits that reached an emulation stub, by policy (both engines).
-    pub(crate) emulated: [u64; 3],
-    /// The run's policy's hits, by target ([`TARGETS`]), per direction ([`DIRECTIONS`]): the
-    /// policy's signature.
-    pub(crate) by_direction: [[u64; 5]; 3],
+    /// Hits that reached an emulation stub, by emulation (both engines).
+    pub(crate) emulated: [u64; Emulation::ALL.len()],
+    /// The run's emulation's hits, by [`Target`], per [`Direction`]: the
+    /// emulation's signature.
+    pub(crate) by_direction: [ByTarget; Direction::ALL.len()],
     /// Module engine: hits our die notifier emulated.
     pub(crate) int3_hits: u64,
     /// Hits on an int3 already gone, emulated as the instruction that stands there.
@@ -90,7 +110,7 @@ pub(crate) struct Report {
     /// `stop` or a signal ended the run before its last flip.
     pub(crate) stopped: bool,
     pub(crate) interrupted: bool,
-    /// The invariants that broke, as bits of [`INVARIANTS`].
+    /// The invariants that broke, as [`Invariant::bit`]s.
     pub(crate) broken: u32,
     pub(crate) verdict: Verdict,
 }
@@ -103,139 +123,147 @@ pub(crate) struct Illegal {
     pub(crate) new: [u8; 5],
 }
 
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub(crate) enum Verdict {
-    #[default]
-    None,
-    Pass,
-    /// No call landed in an int3 window, or (observer) no snapshot showed the int3: the run
-    /// proves nothing.
-    Inconclusive,
-    /// Ended early by `stop` or a signal, with every invariant holding.
-    Stopped,
-    Fail,
-}
-
-impl Verdict {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Verdict::None => "none",
-            Verdict::Pass => "pass",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::Stopped => "stopped",
-            Verdict::Fail => "fail",
-        }
+named! {
+    /// A torture run's verdict.
+    #[derive(Default)]
+    pub(crate) enum Verdict {
+        /// No run: the write was refused before it started.
+        #[default]
+        None = "none",
+        /// Every invariant held, and hits landed in the windows.
+        Pass = "pass",
+        /// No call landed in an int3 window, or (observer) no snapshot showed the int3: the
+        /// run proves nothing.
+        Inconclusive = "inconclusive",
+        /// Ended early by `stop` or a signal, with every invariant holding.
+        Stopped = "stopped",
+        /// An invariant broke.
+        Fail = "fail",
     }
 }
 
-/// The invariants, by name (bit `i` of `Report::broken`), and the bug each catches.
-pub(crate) const INVARIANTS: [&str; 10] = [
-    // A trampoline or an emulation broke the argument or the result.
-    "corrupt",
-    // livepatch, new/old: a call ran v1 while the live patch was registered. nop: the calls
-    // missed are not exactly the skipped hits.
-    "missed",
-    // A v2 result without exactly one live-patch call behind it (a callback that counted
-    // but did not redirect, or ran twice; or any v2 with no live patch).
-    "livepatch",
-    // A hit went to a stub of a policy the run did not choose.
-    "policy",
-    // A hit went to a target the run's policy does not pick for that direction.
-    "target",
-    // Module engine: our handler's hits and the stubs' counts differ.
-    "int3_hits",
-    // A CPU was sent back to the site although the site held no instruction of ours, or,
-    // on the module engine, although our own window owned the int3 (it should be emulated).
-    "rewinds",
-    // An int3 at the site that no flip of ours owned.
-    "foreign",
-    // observer: the site held bytes that no step of the protocol produces.
-    "observer",
-    // The counter ran more often than the site was called, or (observer) less often than
-    // the hits emulated as a call to it: a trampoline or an emulation that skipped it or
-    // ran it twice.
-    "counter",
-];
-pub(crate) const CORRUPT: u32 = 1 << 0;
-pub(crate) const MISSED: u32 = 1 << 1;
-pub(crate) const LIVEPATCH: u32 = 1 << 2;
-pub(crate) const POLICY: u32 = 1 << 3;
-pub(crate) const TARGET: u32 = 1 << 4;
-pub(crate) const INT3_HITS: u32 = 1 << 5;
-pub(crate) const REWINDS: u32 = 1 << 6;
-pub(crate) const FOREIGN: u32 = 1 << 7;
-pub(crate) const OBSERVER: u32 = 1 << 8;
-pub(crate) const COUNTER: u32 = 1 << 9;
+named! {
+    /// The invariants a run's report is judged by, and the bug each catches.
+    pub(crate) enum Invariant {
+        /// A trampoline or an emulation broke the argument or the result.
+        Corrupt = "corrupt",
+        /// livepatch, new/old: a call ran v1 while the live patch was registered. nop: the
+        /// calls missed are not exactly the skipped hits.
+        Missed = "missed",
+        /// A v2 result without exactly one live-patch call behind it (a callback that counted
+        /// but did not redirect, or ran twice; or any v2 with no live patch).
+        Livepatch = "livepatch",
+        /// A hit went to a stub of an emulation the run did not choose.
+        Emulation = "emulation",
+        /// A hit went to a target the run's emulation does not pick for that direction.
+        Target = "target",
+        /// Module engine: our handler's hits and the stubs' counts differ.
+        Int3Hits = "int3_hits",
+        /// A CPU was sent back to the site although the site held no instruction of ours,
+        /// or, on the module engine, although our own window owned the int3 (it should be
+        /// emulated).
+        Rewinds = "rewinds",
+        /// An int3 at the site that no flip of ours owned.
+        Foreign = "foreign",
+        /// observer: the site held bytes that no step of the protocol produces.
+        Observer = "observer",
+        /// The counter ran more often than the site was called, or (observer) less often
+        /// than the hits emulated as a call to it: a trampoline or an emulation that skipped
+        /// it or ran it twice.
+        Counter = "counter",
+    }
+}
 
-/// The target each direction's hits must go to under `policy` in `scenario`, by
-/// [`DIRECTIONS`]; `None`: that scenario makes no flip that way while callers run, so no hit
+impl Invariant {
+    /// Its bit in `Report::broken`.
+    pub(crate) const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+/// The target each direction's hits must go to under `emulation` in `scenario`, by
+/// [`Direction`]; `None`: that scenario makes no flip that way while callers run, so no hit
 /// may land there. The spec, written out rather than derived from `policy::emulated`, which
 /// the flips themselves use: a bug there must show here.
-pub(crate) fn expected_targets(scenario: Scenario, policy: Policy) -> [Option<usize>; 3] {
+pub(crate) fn expected_targets(
+    scenario: Scenario,
+    emulation: Emulation,
+) -> [Option<Target>; Direction::ALL.len()] {
     //                                  to_custom          to_iterator        to_nop
-    match (scenario, policy) {
+    match (scenario, emulation) {
         // What the site is becoming.
-        (Scenario::Livepatch, Policy::New) => [Some(T_LIVEPATCH), Some(T_ITERATOR), None],
-        (Scenario::Observer, Policy::New) => [Some(T_COUNTER), None, Some(T_SKIP)],
+        (Scenario::Livepatch, Emulation::New) => {
+            [Some(Target::Livepatch), Some(Target::Iterator), None]
+        }
+        (Scenario::Observer, Emulation::New) => [Some(Target::Counter), None, Some(Target::Skip)],
         // What the site was.
-        (Scenario::Livepatch, Policy::Old) => [Some(T_ITERATOR), Some(T_LIVEPATCH), None],
-        (Scenario::Observer, Policy::Old) => [Some(T_SKIP), None, Some(T_COUNTER)],
+        (Scenario::Livepatch, Emulation::Old) => {
+            [Some(Target::Iterator), Some(Target::Livepatch), None]
+        }
+        (Scenario::Observer, Emulation::Old) => [Some(Target::Skip), None, Some(Target::Counter)],
         // Nothing: the pre-2019 bug.
-        (Scenario::Livepatch, Policy::Nop) => [Some(T_SKIP), Some(T_SKIP), None],
-        (Scenario::Observer, Policy::Nop) => [Some(T_SKIP), None, Some(T_SKIP)],
+        (Scenario::Livepatch, Emulation::Nop) => [Some(Target::Skip), Some(Target::Skip), None],
+        (Scenario::Observer, Emulation::Nop) => [Some(Target::Skip), None, Some(Target::Skip)],
     }
 }
 
-/// The invariants that `r`, a run with `engine` and `policy`, breaks.
-pub(crate) fn broken(r: &Report, engine: Engine, policy: Policy) -> u32 {
+/// The invariants that `r`, a run with `engine` and `emulation`, breaks.
+pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     let hits: u64 = r.emulated.iter().sum();
-    let ours = r.emulated[policy as usize];
-    let astray = |by: &[u64; 5], want: Option<usize>| {
-        by.iter()
-            .enumerate()
-            .any(|(t, &n)| Some(t) != want && n > 0)
+    let ours = r.emulated[emulation as usize];
+    let astray = |by: &ByTarget, want: Option<Target>| {
+        Target::ALL
+            .into_iter()
+            .any(|t| Some(t) != want && by[t as usize] > 0)
     };
     let mut b = 0;
     if r.corrupt != 0 {
-        b |= CORRUPT;
+        b |= Invariant::Corrupt.bit();
     }
-    let missed_ok = match (r.scenario, policy) {
+    let missed_ok = match (r.scenario, emulation) {
         // No live patch, so no call can miss it: not applicable (the report says 0).
         (Scenario::Observer, _) => true,
-        (Scenario::Livepatch, Policy::New | Policy::Old) => r.missed == 0,
-        (Scenario::Livepatch, Policy::Nop) => r.missed == ours,
+        (Scenario::Livepatch, Emulation::New | Emulation::Old) => r.missed == 0,
+        (Scenario::Livepatch, Emulation::Nop) => r.missed == ours,
     };
     if !missed_ok {
-        b |= MISSED;
+        b |= Invariant::Missed.bit();
     }
     if r.cb_livepatch != r.v2 {
-        b |= LIVEPATCH;
+        b |= Invariant::Livepatch.bit();
     }
     if hits != ours {
-        b |= POLICY;
+        b |= Invariant::Emulation.bit();
     }
-    let want = expected_targets(r.scenario, policy);
-    if (0..DIRECTIONS.len()).any(|d| astray(&r.by_direction[d], want[d])) {
-        b |= TARGET;
+    let want = expected_targets(r.scenario, emulation);
+    if Direction::ALL
+        .into_iter()
+        .any(|d| astray(&r.by_direction[d as usize], want[d as usize]))
+    {
+        b |= Invariant::Target.bit();
     }
     if engine == Engine::Module && r.int3_hits != hits {
-        b |= INT3_HITS;
+        b |= Invariant::Int3Hits.bit();
     }
     if r.rewinds_gone != 0 || (engine == Engine::Module && r.rewinds_flip != 0) {
-        b |= REWINDS;
+        b |= Invariant::Rewinds.bit();
     }
     if r.int3_foreign != 0 {
-        b |= FOREIGN;
+        b |= Invariant::Foreign.bit();
     }
     if r.illegal != 0 {
-        b |= OBSERVER;
+        b |= Invariant::Observer.bit();
     }
     let to_counter = match r.scenario {
         Scenario::Livepatch => 0,
-        Scenario::Observer => r.by_direction.iter().map(|by| by[T_COUNTER]).sum(),
+        Scenario::Observer => r
+            .by_direction
+            .iter()
+            .map(|by| by[Target::Counter as usize])
+            .sum(),
     };
     if r.cb_counter > r.calls || r.cb_counter < to_counter {
-        b |= COUNTER;
+        b |= Invariant::Counter.bit();
     }
     b
 }
@@ -283,8 +311,8 @@ pub(crate) fn status(r: &Report) -> Status {
 mod tests {
     use super::*;
 
-    /// A healthy run of `policy` in `scenario`: 1000 calls, 10 hits each way.
-    fn healthy_in(scenario: Scenario, policy: Policy) -> Report {
+    /// A healthy run of `emulation` in `scenario`: 1000 calls, 10 hits each way.
+    fn healthy_in(scenario: Scenario, emulation: Emulation) -> Report {
         let mut r = Report {
             scenario,
             calls: 1000,
@@ -298,32 +326,35 @@ mod tests {
                 (r.snapshots, r.snapshots_in_flip, r.snapshots_int3) = (100, 50, 10);
             }
         }
-        r.emulated[policy as usize] = 20;
-        for (d, want) in expected_targets(scenario, policy).into_iter().enumerate() {
+        r.emulated[emulation as usize] = 20;
+        for (d, want) in expected_targets(scenario, emulation)
+            .into_iter()
+            .enumerate()
+        {
             if let Some(t) = want {
-                r.by_direction[d][t] = 10;
+                r.by_direction[d][t as usize] = 10;
             }
         }
         r.cb_counter = 500;
-        if scenario == Scenario::Livepatch && policy == Policy::Nop {
+        if scenario == Scenario::Livepatch && emulation == Emulation::Nop {
             (r.v2, r.cb_livepatch, r.missed) = (980, 980, 20);
         }
         r
     }
 
-    fn healthy(policy: Policy) -> Report {
-        healthy_in(Scenario::Livepatch, policy)
+    fn healthy(emulation: Emulation) -> Report {
+        healthy_in(Scenario::Livepatch, emulation)
     }
 
-    fn judge(mut r: Report, engine: Engine, policy: Policy) -> (u32, Verdict) {
-        r.broken = broken(&r, engine, policy);
+    fn judge(mut r: Report, engine: Engine, emulation: Emulation) -> (u32, Verdict) {
+        r.broken = broken(&r, engine, emulation);
         (r.broken, verdict(&r))
     }
 
     #[test]
     fn healthy_runs_pass_on_both_engines_in_both_scenarios() {
         for s in Scenario::ALL {
-            for p in Policy::ALL {
+            for p in Emulation::ALL {
                 for e in [Engine::Kernel, Engine::Module] {
                     let r = healthy_in(s, p);
                     assert_eq!(judge(r, e, p), (0, Verdict::Pass), "{s:?} {p:?} {e:?}");
@@ -336,13 +367,13 @@ mod tests {
     fn the_targets_are_the_spec() {
         // Written out once more, as a reader would: a wrong row fails here, whatever the
         // healthy reports built from `expected_targets` say.
-        use Policy::*;
+        use Emulation::*;
         use Scenario::*;
         let (lp, ctr, it, skip) = (
-            Some(T_LIVEPATCH),
-            Some(T_COUNTER),
-            Some(T_ITERATOR),
-            Some(T_SKIP),
+            Some(Target::Livepatch),
+            Some(Target::Counter),
+            Some(Target::Iterator),
+            Some(Target::Skip),
         );
         let spec = [
             (Livepatch, New, [lp, it, None]),
@@ -360,29 +391,42 @@ mod tests {
     #[test]
     fn the_counter_runs_at_most_once_per_call_and_for_each_hit_sent_to_it() {
         for s in Scenario::ALL {
-            let mut r = healthy_in(s, Policy::New);
+            let mut r = healthy_in(s, Emulation::New);
             r.cb_counter = r.calls + 1;
-            assert_eq!(judge(r, Engine::Kernel, Policy::New).0, COUNTER, "{s:?}");
+            assert_eq!(
+                judge(r, Engine::Kernel, Emulation::New).0,
+                Invariant::Counter.bit(),
+                "{s:?}"
+            );
         }
-        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        let mut r = healthy_in(Scenario::Observer, Emulation::New);
         r.cb_counter = 9;
-        assert_eq!(judge(r, Engine::Kernel, Policy::New).0, COUNTER);
-        let mut r = healthy_in(Scenario::Observer, Policy::Old);
+        assert_eq!(
+            judge(r, Engine::Kernel, Emulation::New).0,
+            Invariant::Counter.bit()
+        );
+        let mut r = healthy_in(Scenario::Observer, Emulation::Old);
         r.cb_counter = 10;
-        assert_eq!(judge(r, Engine::Kernel, Policy::Old), (0, Verdict::Pass));
+        assert_eq!(judge(r, Engine::Kernel, Emulation::Old), (0, Verdict::Pass));
     }
 
     #[test]
     fn new_and_old_leave_opposite_signatures() {
         // A `new` run judged as `old` (and back) breaks "target": the signature tells them apart.
         for s in Scenario::ALL {
-            let r = healthy_in(s, Policy::New);
-            assert_eq!(judge(r, Engine::Kernel, Policy::Old).0 & TARGET, TARGET);
-            let r = healthy_in(s, Policy::Old);
-            assert_eq!(judge(r, Engine::Kernel, Policy::New).0 & TARGET, TARGET);
+            let r = healthy_in(s, Emulation::New);
+            assert_eq!(
+                judge(r, Engine::Kernel, Emulation::Old).0 & Invariant::Target.bit(),
+                Invariant::Target.bit()
+            );
+            let r = healthy_in(s, Emulation::Old);
+            assert_eq!(
+                judge(r, Engine::Kernel, Emulation::New).0 & Invariant::Target.bit(),
+                Invariant::Target.bit()
+            );
             assert_ne!(
-                expected_targets(s, Policy::New),
-                expected_targets(s, Policy::Old)
+                expected_targets(s, Emulation::New),
+                expected_targets(s, Emulation::Old)
             );
         }
     }
@@ -390,37 +434,55 @@ mod tests {
     #[test]
     fn each_invariant_fails_on_its_bug_both_ways() {
         let e = Engine::Module;
-        let p = Policy::New;
+        let p = Emulation::New;
         // Each bug in both directions where a count can be too low or too high.
         let cases: [(fn(&mut Report), u32); 17] = [
-            (|r| r.corrupt = 1, CORRUPT),
-            (|r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999), MISSED),
-            (|r| r.cb_livepatch += 1, LIVEPATCH),
+            (|r| r.corrupt = 1, Invariant::Corrupt.bit()),
+            (
+                |r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999),
+                Invariant::Missed.bit(),
+            ),
+            (|r| r.cb_livepatch += 1, Invariant::Livepatch.bit()),
             (
                 |r| r.cb_livepatch = r.cb_livepatch.wrapping_sub(1),
-                LIVEPATCH,
+                Invariant::Livepatch.bit(),
             ),
-            (|r| (r.emulated[1], r.int3_hits) = (1, 21), POLICY),
-            (|r| (r.emulated[2], r.int3_hits) = (1, 21), POLICY),
+            (
+                |r| (r.emulated[1], r.int3_hits) = (1, 21),
+                Invariant::Emulation.bit(),
+            ),
+            (
+                |r| (r.emulated[2], r.int3_hits) = (1, 21),
+                Invariant::Emulation.bit(),
+            ),
             (
                 |r| {
                     (
-                        r.by_direction[0][T_ITERATOR],
-                        r.by_direction[0][T_LIVEPATCH],
+                        r.by_direction[0][Target::Iterator as usize],
+                        r.by_direction[0][Target::Livepatch as usize],
                     ) = (1, 9)
                 },
-                TARGET,
+                Invariant::Target.bit(),
             ),
-            (|r| r.by_direction[1][T_ELSEWHERE] = 1, TARGET),
-            (|r| r.by_direction[2][T_SKIP] = 1, TARGET),
-            (|r| r.int3_hits = 19, INT3_HITS),
-            (|r| r.int3_hits = 21, INT3_HITS),
-            (|r| r.rewinds_gone = 1, REWINDS),
-            (|r| r.rewinds_flip = 1, REWINDS),
-            (|r| r.int3_foreign = 1, FOREIGN),
-            (|r| r.illegal = 1, OBSERVER),
-            (|r| (r.missed, r.v2, r.cb_livepatch) = (5, 995, 995), MISSED),
-            (|r| r.corrupt = u64::MAX, CORRUPT),
+            (
+                |r| r.by_direction[1][Target::Elsewhere as usize] = 1,
+                Invariant::Target.bit(),
+            ),
+            (
+                |r| r.by_direction[2][Target::Skip as usize] = 1,
+                Invariant::Target.bit(),
+            ),
+            (|r| r.int3_hits = 19, Invariant::Int3Hits.bit()),
+            (|r| r.int3_hits = 21, Invariant::Int3Hits.bit()),
+            (|r| r.rewinds_gone = 1, Invariant::Rewinds.bit()),
+            (|r| r.rewinds_flip = 1, Invariant::Rewinds.bit()),
+            (|r| r.int3_foreign = 1, Invariant::Foreign.bit()),
+            (|r| r.illegal = 1, Invariant::Observer.bit()),
+            (
+                |r| (r.missed, r.v2, r.cb_livepatch) = (5, 995, 995),
+                Invariant::Missed.bit(),
+            ),
+            (|r| r.corrupt = u64::MAX, Invariant::Corrupt.bit()),
         ];
         for (i, (bug, want)) in cases.iter().enumerate() {
             let mut r = healthy(p);
@@ -430,7 +492,7 @@ mod tests {
         // The same bugs in the observer scenario, where they apply: no live patch, so no
         // "missed"; its own directions, judged by `the_targets_are_the_spec`.
         for (i, (bug, want)) in cases.iter().enumerate() {
-            if *want == MISSED || *want == TARGET {
+            if *want == Invariant::Missed.bit() || *want == Invariant::Target.bit() {
                 continue;
             }
             let mut r = healthy_in(Scenario::Observer, p);
@@ -444,64 +506,70 @@ mod tests {
     #[test]
     fn nop_must_miss_exactly_the_skipped_hits() {
         for delta in [-1i64, 1] {
-            let mut r = healthy(Policy::Nop);
+            let mut r = healthy(Emulation::Nop);
             r.missed = r.missed.wrapping_add_signed(delta);
             r.v2 = r.v2.wrapping_add_signed(-delta);
             r.cb_livepatch = r.v2;
             assert_eq!(
-                judge(r, Engine::Kernel, Policy::Nop),
-                (MISSED, Verdict::Fail),
+                judge(r, Engine::Kernel, Emulation::Nop),
+                (Invariant::Missed.bit(), Verdict::Fail),
                 "{delta}"
             );
         }
         // With `new`, a single skipped (missed) call fails.
-        let mut r = healthy(Policy::New);
+        let mut r = healthy(Emulation::New);
         (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999);
-        assert_eq!(judge(r, Engine::Kernel, Policy::New).0, MISSED);
+        assert_eq!(
+            judge(r, Engine::Kernel, Emulation::New).0,
+            Invariant::Missed.bit()
+        );
     }
 
     #[test]
     fn the_observer_scenario_misses_nothing_and_must_see_the_int3() {
-        // A NOP is no miss, whatever the policy: a skipped hit there is legal.
-        let r = healthy_in(Scenario::Observer, Policy::Nop);
-        assert_eq!(judge(r, Engine::Module, Policy::Nop), (0, Verdict::Pass));
+        // A NOP is no miss, whatever the emulation: a skipped hit there is legal.
+        let r = healthy_in(Scenario::Observer, Emulation::Nop);
+        assert_eq!(judge(r, Engine::Module, Emulation::Nop), (0, Verdict::Pass));
         // A v2 with no live patch breaks "livepatch".
-        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        let mut r = healthy_in(Scenario::Observer, Emulation::New);
         r.v2 = 1;
-        assert_eq!(judge(r, Engine::Kernel, Policy::New).0, LIVEPATCH);
+        assert_eq!(
+            judge(r, Engine::Kernel, Emulation::New).0,
+            Invariant::Livepatch.bit()
+        );
         // An illegal snapshot fails; no snapshot of the int3 proves nothing.
-        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        let mut r = healthy_in(Scenario::Observer, Emulation::New);
         r.illegal = 1;
         assert_eq!(
-            judge(r, Engine::Module, Policy::New),
-            (OBSERVER, Verdict::Fail)
+            judge(r, Engine::Module, Emulation::New),
+            (Invariant::Observer.bit(), Verdict::Fail)
         );
-        let mut r = healthy_in(Scenario::Observer, Policy::New);
+        let mut r = healthy_in(Scenario::Observer, Emulation::New);
         r.snapshots_int3 = 0;
         assert_eq!(
-            judge(r, Engine::Module, Policy::New),
+            judge(r, Engine::Module, Emulation::New),
             (0, Verdict::Inconclusive)
         );
         // The livepatch scenario has no observer: no snapshot is needed there.
-        let mut r = healthy(Policy::New);
+        let mut r = healthy(Emulation::New);
         r.snapshots_int3 = 0;
-        assert_eq!(judge(r, Engine::Module, Policy::New), (0, Verdict::Pass));
+        assert_eq!(judge(r, Engine::Module, Emulation::New), (0, Verdict::Pass));
     }
 
     #[test]
     fn the_write_fails_unless_the_run_passed_or_was_stopped() {
-        let mut r = healthy(Policy::New);
-        r.broken = broken(&r, Engine::Module, Policy::New);
+        let mut r = healthy(Emulation::New);
+        r.broken = broken(&r, Engine::Module, Emulation::New);
         r.verdict = verdict(&r);
         assert_eq!(status(&r), Status::Done);
         r.corrupt = 1;
         r.interrupted = true;
         r.stopped = true;
-        r.broken = broken(&r, Engine::Module, Policy::New);
+        r.broken = broken(&r, Engine::Module, Emulation::New);
         r.verdict = verdict(&r);
         assert_eq!(status(&r), Status::Failed, "fail wins over a signal");
         r.corrupt = 0;
-        r.broken = broken(&r, Engine::Module, Policy::New);
+        r.broken = broken(&r, Engine::Module, Emulation::New);
         r.verdict = verdict(&r);
         assert_eq!(
             (r.verdict, status(&r)),
@@ -522,11 +590,14 @@ mod tests {
 
     #[test]
     fn kernel_engine_may_rewind_a_declined_int3_module_engine_may_not() {
-        let mut r = healthy(Policy::New);
+        let mut r = healthy(Emulation::New);
         r.rewinds_flip = 3;
         r.int3_hits = 0;
-        assert_eq!(judge(r, Engine::Kernel, Policy::New), (0, Verdict::Pass));
-        assert_eq!(judge(r, Engine::Module, Policy::New).0, REWINDS | INT3_HITS);
+        assert_eq!(judge(r, Engine::Kernel, Emulation::New), (0, Verdict::Pass));
+        assert_eq!(
+            judge(r, Engine::Module, Emulation::New).0,
+            Invariant::Rewinds.bit() | Invariant::Int3Hits.bit()
+        );
     }
 
     #[test]
@@ -538,13 +609,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            judge(r, Engine::Kernel, Policy::New),
+            judge(r, Engine::Kernel, Emulation::New),
             (0, Verdict::Inconclusive)
         );
-        let mut r = healthy(Policy::Old);
+        let mut r = healthy(Emulation::Old);
         r.stopped = true;
-        assert_eq!(judge(r, Engine::Kernel, Policy::Old), (0, Verdict::Stopped));
+        assert_eq!(
+            judge(r, Engine::Kernel, Emulation::Old),
+            (0, Verdict::Stopped)
+        );
         r.corrupt = 1;
-        assert_eq!(judge(r, Engine::Kernel, Policy::Old).1, Verdict::Fail);
+        assert_eq!(judge(r, Engine::Kernel, Emulation::Old).1, Verdict::Fail);
     }
 }

@@ -14,11 +14,11 @@ use super::{interrupted, Busy, Control};
 use crate::{
     command::TortureParams,
     kthread::{Kthread, Running, ThreadFn},
-    policy::{self, Mode, Policy},
+    policy::{self, Emulation, StateKind},
     protocol, site,
     stats::{self, Counter},
     traced,
-    verdict::{self, Illegal, Report, Scenario},
+    verdict::{self, ByTarget, Direction, Illegal, Report, Scenario, Target},
 };
 use kernel::{
     bindings,
@@ -205,7 +205,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     let mut report = Report {
         scenario: p.scenario,
         engine: Some(p.engine),
-        policy: Some(p.policy),
+        emulation: Some(p.emulation),
         busted: p.busted,
         threads,
         window_us: p.window_us,
@@ -295,14 +295,11 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.corrupt = sum(|c| &c.corrupt);
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
-    for pol in Policy::ALL {
+    for pol in Emulation::ALL {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
-    for (d, to) in [Mode::Custom, Mode::Iterator, Mode::Nop]
-        .into_iter()
-        .enumerate()
-    {
-        report.by_direction[d] = by_target(p.policy, to);
+    for d in Direction::ALL {
+        report.by_direction[d as usize] = by_target(p.emulation, d.to());
     }
     report.int3_hits = stats::INT3_HITS.get();
     report.stale_int3 = stats::STALE_INT3.get();
@@ -320,7 +317,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
             .map(|w| site::unpack(w.load(Relaxed)));
         report.first_illegal = Some(Illegal { seen, old, new });
     }
-    report.broken = verdict::broken(&report, p.engine, p.policy);
+    report.broken = verdict::broken(&report, p.engine, p.emulation);
     report.verdict = verdict::verdict(&report);
     // The site stays ours until the report is in: no other run can start, reset the counters
     // read above or see a stale report beside `running: no`.
@@ -331,18 +328,18 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     Ok(report)
 }
 
-/// `policy`'s hits in flips to a `to` site, folded onto the torture's targets.
-fn by_target(policy: Policy, to: Mode) -> [u64; 5] {
-    let mut out = [0; 5];
-    for (t, n) in traced::emulated_to(policy, to).into_iter().enumerate() {
-        let slot = match t {
-            t if t == policy::LIVEPATCH => verdict::T_LIVEPATCH,
-            t if t == policy::COUNTER => verdict::T_COUNTER,
-            policy::STUB_ITERATOR => verdict::T_ITERATOR,
-            policy::STUB_SKIP => verdict::T_SKIP,
-            _ => verdict::T_ELSEWHERE,
+/// `emulation`'s hits in flips to a `to` site, folded onto the torture's targets.
+fn by_target(emulation: Emulation, to: StateKind) -> ByTarget {
+    let mut out = ByTarget::default();
+    for (t, n) in traced::emulated_to(emulation, to).into_iter().enumerate() {
+        let target = match t {
+            t if t == policy::LIVEPATCH => Target::Livepatch,
+            t if t == policy::COUNTER => Target::Counter,
+            policy::STUB_ITERATOR => Target::Iterator,
+            policy::STUB_SKIP => Target::Skip,
+            _ => Target::Elsewhere,
         };
-        out[slot] += n;
+        out[target as usize] += n;
     }
     out
 }

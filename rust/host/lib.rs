@@ -14,5 +14,7 @@ pub mod policy;
 pub mod busted;
 #[path = "../verdict.rs"]
 pub mod verdict;
+#[path = "../names.rs"]
+pub mod names;
 #[path = "../protocol.rs"]
 pub mod protocol;
