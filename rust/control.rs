@@ -20,7 +20,15 @@ use crate::{
     traced, unwind,
     verdict::Scenario,
 };
-use kernel::{bindings, new_mutex, prelude::*, sync::Mutex, time::Delta};
+use kernel::{
+    bindings, new_mutex,
+    prelude::*,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Mutex,
+    },
+    time::Delta,
+};
 
 /// Everything a writer may change. The fields are this module's and its children's
 /// (`bench`, `torture`); everyone else reads them through the accessors and changes them
@@ -93,7 +101,7 @@ fn on_a_hypervisor() -> bool {
 
 /// Zeroes every counter. The caller holds the control mutex and has checked that no long
 /// write runs, so no run's counters are zeroed under it.
-pub(crate) fn reset_counters(_st: &State) {
+fn reset_counters(_st: &State) {
     stats::ALL.iter().for_each(|(_, c)| c.reset());
     site::reset_window_stats();
     traced::EMUL_COUNTS.iter().for_each(|c| c.reset());
@@ -104,8 +112,65 @@ pub(crate) fn reset_counters(_st: &State) {
 pub(crate) struct Control {
     pub(crate) syms: KernelSyms,
     pub(crate) notifier: DieNotifier,
+    /// Changed only through a [`Gate`] (a short write), a [`Claim`] (a long write) or
+    /// [`Control::close`]: `State`'s operations are private to this module and its children.
     #[pin]
-    pub(crate) state: Mutex<State>,
+    state: Mutex<State>,
+}
+
+/// The one gate for a write that changes the state: proof that the module is not unloading
+/// and that no long write owns the site, with the control mutex held for the whole write.
+/// Every state-changing operation a debugfs handler can reach is a method of `Gate` (or
+/// starts with one, as [`Control::claim`] does), so no handler can skip the check.
+pub(crate) struct Gate<'a> {
+    st: Guard<'a, State, MutexBackend>,
+    ctl: &'a Control,
+}
+
+impl core::ops::Deref for Gate<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.st
+    }
+}
+
+impl Gate<'_> {
+    /// `mode`: force a state kind, or `None` to go back to ftrace's policy.
+    pub(crate) fn set_mode(mut self, mode: Option<StateKind>) -> Result {
+        self.st.set_mode(&self.ctl.syms, mode)
+    }
+
+    /// `callbacks`: `+name`.
+    pub(crate) fn add_callback(mut self, cb: usize) -> Result {
+        self.st.add_callback(&self.ctl.syms, cb)
+    }
+
+    /// `callbacks`: `-name`.
+    pub(crate) fn remove_callback(mut self, cb: usize) -> Result {
+        self.st.remove_callback(&self.ctl.syms, cb)
+    }
+
+    /// `engine`.
+    pub(crate) fn set_engine(mut self, engine: Engine) -> Result {
+        self.st.set_engine(engine)
+    }
+
+    /// `emulate`.
+    pub(crate) fn set_emulation(mut self, emulation: Emulation) -> Result {
+        self.st.set_emulation(emulation)
+    }
+
+    /// `torture`: takes the site for a run (see [`State::begin_torture`]).
+    fn begin_torture(mut self, p: &TortureParams) -> Result<Saved> {
+        self.st.begin_torture(&self.ctl.syms, p)
+    }
+
+    /// `stats`: zeroes every counter. No run counts meanwhile: none owns the site, and
+    /// none can start while the gate holds the mutex.
+    pub(crate) fn reset_counters(self) {
+        reset_counters(&self.st);
+    }
 }
 
 impl Control {
@@ -128,13 +193,30 @@ impl Control {
         }? Error)
     }
 
-    /// Claims the site for the long write to `file`, or `EBUSY` if another write owns it.
-    pub(crate) fn claim(&self, file: &str, what: Busy) -> Result<Claim<'_>> {
-        let mut st = self.state.lock();
+    /// The state, to read (its operations are not reachable from outside this module).
+    pub(crate) fn lock(&self) -> Guard<'_, State, MutexBackend> {
+        self.state.lock()
+    }
+
+    /// Opens the gate for a write to `file` that changes the state: `ENODEV` while the module
+    /// unloads, `EBUSY` while a long write owns the site, each with a `pr_warn`.
+    pub(crate) fn gate(&self, file: &str) -> Result<Gate<'_>> {
+        let st = self.state.lock();
         st.idle(file)?;
-        st.busy = Some(what);
-        // INVARIANT: `busy` was `None` (checked by `idle`) and is now ours.
+        Ok(Gate { st, ctl: self })
+    }
+
+    /// Claims the site for the long write to `file`, through the gate.
+    pub(crate) fn claim(&self, file: &str, what: Busy) -> Result<Claim<'_>> {
+        let mut gate = self.gate(file)?;
+        gate.st.busy = Some(what);
+        // INVARIANT: `busy` was `None` (checked by the gate) and is now ours.
         Ok(Claim(self))
+    }
+
+    /// Module exit: the site back to NOP, every callback unregistered, later writes refused.
+    pub(crate) fn close(&self) -> Result {
+        self.state.lock().restore(&self.syms)
     }
 }
 
@@ -185,8 +267,8 @@ impl State {
         Ok(())
     }
 
-    /// For debugfs writers: the state is theirs to change (no long write owns it).
-    pub(crate) fn idle(&self, file: &str) -> Result {
+    /// The state is a writer's to change: not closed, and no long write owns it.
+    fn idle(&self, file: &str) -> Result {
         self.open()?;
         match self.busy {
             Some(Busy::Torture) => {
@@ -206,8 +288,7 @@ impl State {
 
     /// Takes the site for a torture run: its engine and emulation, zeroed counters, and, in the
     /// `livepatch` scenario, the live patch registered (custom trampoline).
-    pub(crate) fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
-        self.idle("torture")?;
+    fn begin_torture(&mut self, syms: &KernelSyms, p: &TortureParams) -> Result<Saved> {
         if callbacks::registered() != 0 || self.forced.is_some() || self.site != SiteState::Nop {
             pr_warn!(
                 "torture: needs the site at rest (a NOP, no callback registered, mode auto); it is {}\n",
@@ -264,7 +345,7 @@ impl State {
     /// torture until [`State::finish_torture`]. If the restoring flip fails, the site and the
     /// registry stay as they are (consistent with each other), and the error is returned:
     /// the next torture then refuses to start on a site that is not at rest.
-    pub(crate) fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) -> Result {
+    fn end_torture(&mut self, syms: &KernelSyms, saved: Saved) -> Result {
         // Before the restoring flip, which must be a correct one.
         injected::set_busted(crate::busted::Busted::None);
         let mut restored = Ok(());
@@ -286,7 +367,7 @@ impl State {
 
     /// Ends a torture run: its report and the free site become visible together, under one
     /// lock.
-    pub(crate) fn finish_torture(&mut self, report: crate::verdict::Report) {
+    fn finish_torture(&mut self, report: crate::verdict::Report) {
         self.last_torture = report;
         self.busy = None;
     }
@@ -294,14 +375,14 @@ impl State {
     /// A torture write that could not start: its own report (verdict `none`), never the
     /// previous run's, unless another run is in progress (its report comes next). The site
     /// was never claimed, so whatever owns it keeps it.
-    pub(crate) fn refused_torture(&mut self, report: crate::verdict::Report) {
+    fn refused_torture(&mut self, report: crate::verdict::Report) {
         if self.busy != Some(Busy::Torture) {
             self.last_torture = report;
         }
     }
 
     /// Moves the site to `new` with the current engine and emulation.
-    pub(crate) fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
+    fn go(&mut self, syms: &KernelSyms, new: SiteState) -> Result {
         if new == self.site {
             return Ok(());
         }
@@ -320,7 +401,7 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn set_mode(&mut self, syms: &KernelSyms, mode: Option<StateKind>) -> Result {
+    fn set_mode(&mut self, syms: &KernelSyms, mode: Option<StateKind>) -> Result {
         self.open()?;
         let mask = callbacks::registered();
         let target = match mode {
@@ -338,7 +419,7 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn add_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
+    fn add_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
         self.open()?;
         let mask = callbacks::registered();
         if mask & (1 << cb) != 0 {
@@ -358,7 +439,7 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn remove_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
+    fn remove_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
         self.open()?;
         let mask = callbacks::registered();
         if mask & (1 << cb) == 0 {
@@ -372,20 +453,20 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn set_engine(&mut self, engine: Engine) -> Result {
+    fn set_engine(&mut self, engine: Engine) -> Result {
         self.open()?;
         self.engine = engine;
         Ok(())
     }
 
-    pub(crate) fn set_policy(&mut self, emulation: Emulation) -> Result {
+    fn set_emulation(&mut self, emulation: Emulation) -> Result {
         self.open()?;
         self.emulation = emulation;
         Ok(())
     }
 
     /// Module exit: the site back to NOP, every callback unregistered, later writes refused.
-    pub(crate) fn restore(&mut self, syms: &KernelSyms) -> Result {
+    fn restore(&mut self, syms: &KernelSyms) -> Result {
         self.closed = true;
         self.emulation = Emulation::New;
         let r = self.go(syms, SiteState::Nop);

@@ -74,7 +74,7 @@ fn choices<T: Named>() -> Choices<impl Iterator<Item = &'static str> + Clone> {
 }
 
 fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let st = ctl.state.lock();
+    let st = ctl.lock();
     writeln!(f, "state: {}", st.site().kind().name())?;
     if let SiteState::Custom(cb) = st.site() {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
@@ -113,35 +113,29 @@ fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         ModeCmd::Force(m) => Some(m),
         ModeCmd::Auto => None,
     };
-    let mut st = ctl.state.lock();
-    st.idle("mode")?;
-    st.set_mode(&ctl.syms, mode)
+    ctl.gate("mode")?.set_mode(mode)
 }
 
 fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", ctl.state.lock().engine().name())
+    writeln!(f, "{}", ctl.lock().engine().name())
 }
 
 fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("engine", reader, &mut buf)?;
     let engine = parse("engine", word)?;
-    let mut st = ctl.state.lock();
-    st.idle("engine")?;
-    st.set_engine(engine)
+    ctl.gate("engine")?.set_engine(engine)
 }
 
 fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "{}", ctl.state.lock().emulation().name())
+    writeln!(f, "{}", ctl.lock().emulation().name())
 }
 
 fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
     let word = read_word("emulate", reader, &mut buf)?;
     let emulation = parse("emulate", word)?;
-    let mut st = ctl.state.lock();
-    st.idle("emulate")?;
-    st.set_policy(emulation)
+    ctl.gate("emulate")?.set_emulation(emulation)
 }
 
 fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -169,16 +163,15 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         );
         EINVAL
     })?;
-    let mut st = ctl.state.lock();
-    st.idle("callbacks")?;
+    let gate = ctl.gate("callbacks")?;
     match cmd {
-        CallbackCmd::Add(cb) => st.add_callback(&ctl.syms, cb),
-        CallbackCmd::Remove(cb) => st.remove_callback(&ctl.syms, cb),
+        CallbackCmd::Add(cb) => gate.add_callback(cb),
+        CallbackCmd::Remove(cb) => gate.remove_callback(cb),
     }
 }
 
 fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let r = ctl.state.lock().last_call();
+    let r = ctl.lock().last_call();
     writeln!(f, "calls: {}", r.calls)?;
     writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
@@ -215,7 +208,8 @@ fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("selftest", reader, &mut buf)?;
     match parse("selftest", word)? {
         RunCmd::Run => {
-            let _guard = ctl.state.lock();
+            // Through the gate: a self-test plants its own int3, never under a flip or a run.
+            let _gate = ctl.gate("selftest")?;
             selftest::run(&ctl.notifier)
         }
     }
@@ -279,17 +273,14 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let word = read_word("stats", reader, &mut buf)?;
     match parse("stats", word)? {
         StatsCmd::Reset => {
-            // Held across the reset: a torture cannot start (and zero or count) meanwhile.
-            let st = ctl.state.lock();
-            st.idle("stats")?;
-            control::reset_counters(&st);
+            ctl.gate("stats")?.reset_counters();
             Ok(())
         }
     }
 }
 
 fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let st = ctl.state.lock();
+    let st = ctl.lock();
     let r = st.last_torture();
     let running = st.busy() == Some(control::Busy::Torture);
     let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -420,7 +411,7 @@ fn verdict_status(report: &verdict::Report) -> Result {
 }
 
 fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let r = ctl.state.lock().last_bench();
+    let r = ctl.lock().last_bench();
     writeln!(f, "what: {}", r.what.map_or("-", BenchWhat::name))?;
     writeln!(f, "state: {}", r.state.map_or("-", |s| s.kind().name()))?;
     writeln!(f, "callbacks: {}", r.callbacks)?;

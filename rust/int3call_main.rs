@@ -73,7 +73,7 @@ impl Drop for Int3Call {
         // and callers ever enter them. Hence no grace period is waited for here: the only
         // readers left are CPUs inside our die notifier, which `unregister_die_notifier`
         // waits for (synchronize_rcu) when `ctl` drops.
-        if let Err(e) = self.ctl.state.lock().restore(&self.ctl.syms) {
+        if let Err(e) = self.ctl.close() {
             pr_err!("unload: restoring the call site failed: {:?}\n", e);
         }
         let b = site::read_site();

@@ -4,7 +4,7 @@
 # each property's result with pan's states, memory and time, then spin's verdict on every
 # protocol mutant and busted variant, with the trail of each counterexample, and ends
 # "model: N passed, N failed". A point passes when spin's verdict is the expected one: every
-# property holds for the code (the nop policy's missed call must be found), every mutant
+# property holds for the code (the nop emulation's missed call must be found), every mutant
 # caught, and the benign ones pass for the reason stated here. Exit status non-zero on a
 # failed point. Spin and gcc run inside the sysroot; the whole run is about a minute.
 set -uo pipefail
@@ -98,11 +98,11 @@ prop "(a) no torn instruction executes [module, new]" safety holds $M $NEW -DCHE
 prop "(a) no torn instruction executes [kernel, new]" safety holds $K $NEW -DCHECK_A=1
 prop "(b) our int3s always claimed, a foreign one never [module, new]" safety holds $M $NEW -DCHECK_B=1
 prop "(b) our int3s always claimed, a foreign one never [kernel, new]" safety holds $K $NEW -DCHECK_B=1
-prop "(c) one call to a legal target; a trap as the policy's [module, new]" safety holds $M $NEW -DCHECK_C=1
-prop "(c) one call to a legal target; a trap as the policy's [module, old]" safety holds $M $OLD -DCHECK_C=1
-prop "(c) one call to a legal target; a trap as the policy's [kernel, new]" safety holds $K $NEW -DCHECK_C=1
-prop "(c) one call to a legal target; a trap as the policy's [kernel, old]" safety holds $K $OLD -DCHECK_C=1
-prop "(d) nop policy: the 2019 missed call is found [module, nop]" safety c_call_missed_or_illegal $M $NOP -DCHECK_C=1
+prop "(c) one call to a legal target; a trap as the emulation's [module, new]" safety holds $M $NEW -DCHECK_C=1
+prop "(c) one call to a legal target; a trap as the emulation's [module, old]" safety holds $M $OLD -DCHECK_C=1
+prop "(c) one call to a legal target; a trap as the emulation's [kernel, new]" safety holds $K $NEW -DCHECK_C=1
+prop "(c) one call to a legal target; a trap as the emulation's [kernel, old]" safety holds $K $OLD -DCHECK_C=1
+prop "(d) nop emulation: the 2019 missed call is found [module, nop]" safety c_call_missed_or_illegal $M $NOP -DCHECK_C=1
 prop "(e) no CPU sent back to the site forever (non-progress cycles, weak fairness) [module, new]" progress holds $M $NEW
 prop "(e) no CPU sent back to the site forever (non-progress cycles, weak fairness) [kernel, new]" progress holds $K $NEW
 prop "(e) is not vacuous: claim_foreign rewinds a kept foreign int3 forever [module, new]" progress "non-progress cycle" \
@@ -110,7 +110,7 @@ prop "(e) is not vacuous: claim_foreign rewinds a kept foreign int3 forever [mod
 prop "(f) the window closes only with no handler in it [module, new]" safety holds $M $NEW -DCHECK_F=1
 prop "(f) the window closes only with no handler in it [kernel, new]" safety holds $K $NEW -DCHECK_F=1
 
-echo "-- mutants and busted variants (module engine, policy new; all of (a) (b) (c) (f), then (e) where they hold)"
+echo "-- mutants and busted variants (module engine, emulation new; all of (a) (b) (c) (f), then (e) where they hold)"
 # variant LABEL EXPECT DEFINES...: EXPECT is "caught:ASSERTION" (the property spin must find
 # broken first), "benign: REASON" (safety and progress hold, for that reason) or "outside:
 # REASON" (a bug the model does not contain: its table must pass the safety properties).
@@ -145,7 +145,7 @@ variant "mutant rewind_gone_nop (handler jumps to the site, not past a NOP that 
 	"benign: the rewound CPU leaves the handler into sync 3's pending IPI, whose refresh makes it fetch the NOP" \
 	-DREWIND_GONE_NOP=1
 variant "mutant claim_foreign (handler rewinds an int3 no flip of ours owns)" caught:b_foreign_int3_claimed -DCLAIM_FOREIGN=1
-variant "busted=swap_policy" caught:c_trap_emulated_off_policy -DSTEPS=steps_busted_swap_policy -DSWAP_POLICY=1
+variant "busted=swap_emulation" caught:c_trap_off_emulation -DSTEPS=steps_busted_swap_emulation -DSWAP_EMULATION=1
 variant "busted=iter_drop" "outside: the iterator's callbacks are not modelled, and its table is INT3_PROTOCOL" \
 	-DSTEPS=steps_busted_iter_drop
 variant "busted=lp_flaky" "outside: the live patch callback is not modelled, and its table is INT3_PROTOCOL" \

@@ -211,8 +211,8 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         window_us: p.window_us,
         ..Default::default()
     };
-    // Its own statement: the guard must be gone before the error arm locks again.
-    let begun = ctl.state.lock().begin_torture(&ctl.syms, p);
+    // Its own statement: the gate must be gone before the error arm locks again.
+    let begun = ctl.gate("torture").and_then(|gate| gate.begin_torture(p));
     let saved = match begun {
         Ok(saved) => saved,
         Err(e) => {

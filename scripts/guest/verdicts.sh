@@ -13,7 +13,7 @@ for e in kernel module; do
 	w=0; [ $e = module ] && w=100
 	for p in new old; do run "threads=4 flips=${FLIPS:-200} engine=$e emulate=$p window_us=$w"; done
 done
-for b in swap_policy iter_drop lp_flaky; do
+for b in swap_emulation iter_drop lp_flaky; do
 	for e in kernel module; do
 		w=0; [ $e = module ] && w=100
 		run "threads=4 flips=${FLIPS:-200} engine=$e window_us=$w busted=$b"

@@ -29,9 +29,9 @@
  * Executing decodes the view: one generation in all three bytes runs that instruction, an int3
  * in byte 0 traps, anything else is TORN. Handlers read memory (data reads are coherent).
  *
- * Build switches (-D): ENGINE (0 module, 1 kernel), POLICY (0 new, 1 old, 2 nop), STEPS (the
+ * Build switches (-D): ENGINE (0 module, 1 kernel), EMULATION (0 new, 1 old, 2 nop), STEPS (the
  * emitted inline the module engine runs), CHECK_A/B/C/F (which assertions are on), the
- * mutants SWAP_POLICY, BUSTED_SPIN, REWIND_GONE_NOP, CLAIM_FOREIGN; sizes NCPU (2), NEXEC,
+ * mutants SWAP_EMULATION, BUSTED_SPIN, REWIND_GONE_NOP, CLAIM_FOREIGN; sizes NCPU (2), NEXEC,
  * NFLIPS (<= 2).
  */
 
@@ -47,8 +47,8 @@
 #ifndef ENGINE
 #define ENGINE 0
 #endif
-#ifndef POLICY
-#define POLICY 0
+#ifndef EMULATION
+#define EMULATION 0
 #endif
 #ifndef STEPS
 #define STEPS steps_int3_protocol
@@ -65,8 +65,8 @@
 #ifndef CHECK_F
 #define CHECK_F 0
 #endif
-#ifndef SWAP_POLICY
-#define SWAP_POLICY 0
+#ifndef SWAP_EMULATION
+#define SWAP_EMULATION 0
 #endif
 #ifndef BUSTED_SPIN
 #define BUSTED_SPIN 0
@@ -93,12 +93,12 @@
 /* The instruction of each generation: call custom, call iterator, NOP (the unload flip). */
 #define INSN(g) ((g) == 0 -> R_C : ((g) == 1 -> R_I : R_NOP))
 
-/* The target the policy picks for flip k+1 (generation k -> k+1); `busted=swap_policy` picks
- * the other policy's (site.rs, flip()). */
-#if SWAP_POLICY
-#define ACTS_AS (POLICY == 0 -> 1 : (POLICY == 1 -> 0 : 2))
+/* The target the emulation picks for flip k+1 (generation k -> k+1); `busted=swap_emulation` picks
+ * the other emulation's (site.rs, flip()). */
+#if SWAP_EMULATION
+#define ACTS_AS (EMULATION == 0 -> 1 : (EMULATION == 1 -> 0 : 2))
 #else
-#define ACTS_AS POLICY
+#define ACTS_AS EMULATION
 #endif
 #define TARGET_OF(p, k) ((p) == 0 -> INSN((k) + 1) : ((p) == 1 -> INSN(k) : R_NOP))
 
@@ -128,7 +128,7 @@ byte fgen;       /* the instruction the foreign owner saved, as a generation */
 bit flips_over, foreign_over;
 /* Set only to fail the assertion that names them: the property each one breaks. */
 bit a_torn_instruction_ran, b_die_int3_unclaimed_trap, b_foreign_int3_claimed,
-    c_call_missed_or_illegal, c_trap_emulated_off_policy, f_window_closed_on_a_handler;
+    c_call_missed_or_illegal, c_trap_off_emulation, f_window_closed_on_a_handler;
 
 /* For the trails: a byte, an instruction. */
 inline say_byte(v) {
@@ -368,8 +368,8 @@ execute:
 					r = ktarget; claimed = 1;
 					printf("cpu%d: the kernel's handler (refs) emulates ", me); say_insn(r); printf("\n");
 #if CHECK_C
-					c_trap_emulated_off_policy = !(busy && r == TARGET_OF(POLICY, done));
-					assert(!c_trap_emulated_off_policy);  /* (c) */
+					c_trap_off_emulation = !(busy && r == TARGET_OF(EMULATION, done));
+					assert(!c_trap_off_emulation);  /* (c) */
 #endif
 				}
 				atomic { refs[me]--; kref = 0; inwin-- }
@@ -414,10 +414,10 @@ execute:
 #else
 						atomic {
 							r = WINDOW_TARGET;
-							printf("cpu%d: handler: our window, emulates the policy's target: ", me); say_insn(r); printf("\n");
+							printf("cpu%d: handler: our window, emulates the emulation's target: ", me); say_insn(r); printf("\n");
 #if CHECK_C
-							c_trap_emulated_off_policy = !(busy && r == TARGET_OF(POLICY, done));
-							assert(!c_trap_emulated_off_policy);  /* (c) */
+							c_trap_off_emulation = !(busy && r == TARGET_OF(EMULATION, done));
+							assert(!c_trap_off_emulation);  /* (c) */
 #endif
 						}
 #endif
