@@ -8,7 +8,7 @@
 //! whether it is wanted. Writers change the mask under the control mutex, and order it
 //! against flips (set before a flip that needs it, clear after a flip that drops it).
 
-use crate::{busted::Busted, injected, policy, stats::Counter, traced, unwind};
+use crate::{busted::Busted, injected, policy, stats::Counter, sys::unwind, traced};
 use kernel::{
     bindings,
     sync::atomic::{Acquire, Atomic, Release},

@@ -12,12 +12,13 @@ use crate::{
     command::TortureParams,
     injected,
     names::named,
-    notifier::DieNotifier,
     policy::{self, Emulation, Engine, SiteState, StateKind},
     site::{self, Flip},
     stats,
-    symbols::KernelSyms,
-    traced, unwind,
+    sys::notifier::DieNotifier,
+    sys::symbols::KernelSyms,
+    sys::unwind,
+    traced,
     verdict::Scenario,
 };
 use kernel::{

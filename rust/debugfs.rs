@@ -2,16 +2,19 @@
 //! `/sys/kernel/debug/int3call/`. Every file is 0600 (root only). Every write is checked:
 //! bad input gets `-EINVAL` and a `pr_warn`, and changes nothing.
 
-use crate::pinning_debugfs::Spec;
+use crate::sys::debugfs_files::Spec;
 use crate::{
     busted::Busted,
     callbacks,
     command::{self, BenchWhat, CallbackCmd, ModeCmd, RunCmd, StatsCmd, TortureCmd},
     control::{self, bench, torture, Control},
-    insn, kcall,
+    insn,
     names::Named,
     policy::{self, Emulation, Engine, SiteState, StateKind},
-    selftest, site, stats, traced, unwind,
+    selftest, site, stats,
+    sys::kcall,
+    sys::unwind,
+    traced,
     verdict::{self, Direction, Invariant, Scenario, Target},
 };
 use core::fmt;
@@ -439,7 +442,7 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     bench::run(ctl, cmd).map(|_| ())
 }
 
-/// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `pinning_debugfs.rs`).
+/// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `debugfs_files.rs`).
 pub(crate) static FILES: [Spec<Control>; 10] = [
     Spec {
         name: c"mode",

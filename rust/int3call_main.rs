@@ -3,6 +3,7 @@
 //! turned into calls by a Rust `int3_emulate_call` (the 2019 x86-64 fix), and measured.
 
 use kernel::prelude::*;
+use sys::{debugfs_files, notifier, symbols};
 
 #[macro_use]
 mod asm_conv;
@@ -12,23 +13,16 @@ mod command;
 mod control;
 mod debugfs;
 mod emulate;
-mod ffi;
-mod frame;
 mod injected;
 mod insn;
-mod kcall;
-mod kthread;
 mod names;
-mod notifier;
-mod pinning_debugfs;
 mod policy;
 mod protocol;
 mod selftest;
 mod site;
 mod stats;
-mod symbols;
+mod sys;
 mod traced;
-mod unwind;
 mod verdict;
 
 module! {
@@ -42,9 +36,9 @@ module! {
 struct Int3Call {
     /// Dropped first (fields drop in declaration order): removing the files waits for any
     /// operation on them to end. While a file is open the module is pinned
-    /// (`pinning_debugfs.rs`), so exit never runs under an open file, a running `call`,
+    /// (`debugfs_files.rs`), so exit never runs under an open file, a running `call`,
     /// `bench` or torture.
-    _files: pinning_debugfs::Dir<control::Control>,
+    _files: debugfs_files::Dir<control::Control>,
     /// The control state; dropping it unregisters the die notifier.
     ctl: Pin<KBox<control::Control>>,
 }
@@ -60,7 +54,7 @@ impl kernel::Module for Int3Call {
         let ctl = KBox::pin_init(control::Control::new(syms, notifier), GFP_KERNEL)?;
         // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.
         let files =
-            unsafe { pinning_debugfs::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
+            unsafe { debugfs_files::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
         Ok(Self { _files: files, ctl })
     }
 }

@@ -11,11 +11,11 @@ use crate::{
     emulate::{self, CpuFrame},
     injected,
     insn::{self, Insn},
-    kcall,
     policy::{self, Emulation, Engine, SiteState},
     protocol::{self, Step},
     stats,
-    symbols::KernelSyms,
+    sys::kcall,
+    sys::symbols::KernelSyms,
     traced,
 };
 use core::sync::atomic::{AtomicUsize, Ordering};

@@ -10,7 +10,7 @@ use crate::{
     command::{BenchCmd, BenchWhat},
     policy::{self, Engine, SiteState},
     site, stats,
-    symbols::KernelSyms,
+    sys::symbols::KernelSyms,
     traced,
 };
 use kernel::{

@@ -13,10 +13,10 @@
 use super::{interrupted, Busy, Control};
 use crate::{
     command::TortureParams,
-    kthread::{Kthread, Running, ThreadFn},
     policy::{self, Emulation, StateKind},
     protocol, site,
     stats::{self, Counter},
+    sys::kthread::{Kthread, Running, ThreadFn},
     traced,
     verdict::{self, ByTarget, Direction, Illegal, Report, Scenario, Target},
 };

@@ -35,7 +35,7 @@ mod generated {
     use kernel::bindings::*;
     // C types as the coding guidelines want them (`--ctypes-prefix ffi`): `kernel::ffi`.
     use kernel::ffi;
-    include!("extra_bindings.rs");
+    include!("../extra_bindings.rs");
 }
 
 pub(crate) use generated::{

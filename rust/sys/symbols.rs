@@ -6,7 +6,7 @@
 //! placed on it (register, read `kp.addr`, unregister), then it looks up the rest. Raw C:
 //! 7.2's kernel crate has no kprobe abstraction (the bindings come from `extra_bindings.h`).
 
-use crate::{ffi, kcall};
+use crate::{sys::ffi, sys::kcall};
 use kernel::{bindings, prelude::*, sync::Mutex};
 
 /// Where a static call was bound: the kernel function's name, the static call, the address.

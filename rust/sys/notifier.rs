@@ -9,7 +9,7 @@
 //! Raw C: 7.2's kernel crate has no notifier-chain abstraction, so the block is a
 //! `bindings::notifier_block` and `(un)register_die_notifier` come from `extra_bindings.h`.
 
-use crate::{emulate, ffi, frame::RegsFrame, selftest, site, stats};
+use crate::{emulate, selftest, site, stats, sys::ffi, sys::frame::RegsFrame};
 use kernel::ffi::{c_int, c_void};
 use kernel::{bindings, prelude::*, types::Opaque};
 

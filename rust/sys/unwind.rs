@@ -14,7 +14,7 @@
 //! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`). Raw C: 7.2's kernel
 //! crate has no stack-unwinder abstraction (the bindings come from `extra_bindings.h`).
 
-use crate::{ffi, frame};
+use crate::{sys::ffi, sys::frame};
 use kernel::ffi::c_ulong;
 use kernel::{
     sync::atomic::{Acquire, Atomic, Relaxed, Release},

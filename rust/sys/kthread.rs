@@ -60,7 +60,7 @@ unsafe extern "C" fn entry<F: ThreadFn>(data: *mut c_void) -> c_int {
 /// It must be dropped before the module's code goes away: a leaked `Kthread`
 /// (`mem::forget`, a leaked container) leaves its thread running our text after `rmmod`. Its
 /// only user keeps them in a local that a debugfs write drops before it returns, and an open
-/// file pins the module (`pinning_debugfs.rs`).
+/// file pins the module (`debugfs_files.rs`).
 ///
 /// # Invariants
 ///
