@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The kernel's conventions for hand-written asm, as string pieces for `global_asm!`
-//! (`arch/x86/include/asm/linkage.h`, `include/linux/annotate.h`): the compiler applies
+//! ([`arch/x86/include/asm/linkage.h`], [`include/linux/annotate.h`]): the compiler applies
 //! them to Rust code, but never to our asm.
+//!
+//! [`arch/x86/include/asm/linkage.h`]: srctree/arch/x86/include/asm/linkage.h
+//! [`include/linux/annotate.h`]: srctree/include/linux/annotate.h
 
 /// `RET`: with return thunks, `jmp __x86_return_thunk` (objtool lists it in
 /// `.return_sites`, so alternatives can patch it); else `ret` followed by `int3`, so that a

@@ -8,10 +8,21 @@
 //! whether it is wanted. Writers change the mask under the control mutex, and order it
 //! against flips (set before a flip that needs it, clear after a flip that drops it).
 
-use crate::{busted::Busted, injected, policy, stats::Counter, sys::unwind, traced};
+use crate::{
+    busted::Busted,
+    injected,
+    policy,
+    stats::Counter,
+    sys::unwind,
+    traced, //
+};
 use kernel::{
     bindings,
-    sync::atomic::{Acquire, Atomic, Release},
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Release, //
+    }, //
 };
 
 /// Registered callbacks: bit `i` is `policy::CALLBACKS[i]`.

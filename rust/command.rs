@@ -3,8 +3,16 @@
 //! on the host. Every rejection says why, so the caller can `pr_warn` it.
 
 use crate::busted::Busted;
-use crate::names::{named, Named};
-use crate::policy::{callback_index, Emulation, Engine, StateKind};
+use crate::names::{
+    named,
+    Named, //
+};
+use crate::policy::{
+    callback_index,
+    Emulation,
+    Engine,
+    StateKind, //
+};
 use crate::verdict::Scenario;
 
 /// The longest write any file accepts, newline included.

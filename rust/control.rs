@@ -12,23 +12,38 @@ use crate::{
     command::TortureParams,
     injected,
     names::named,
-    policy::{self, Emulation, Engine, SiteState, StateKind},
-    site::{self, Flip},
+    policy::{
+        self,
+        Emulation,
+        Engine,
+        SiteState,
+        StateKind, //
+    },
+    site::{
+        self,
+        Flip, //
+    },
     stats,
-    sys::notifier::DieNotifier,
-    sys::symbols::KernelSyms,
-    sys::unwind,
+    sys::{
+        notifier::DieNotifier,
+        symbols::KernelSyms,
+        unwind, //
+    },
     traced,
-    verdict::Scenario,
+    verdict::Scenario, //
 };
 use kernel::{
-    bindings, new_mutex,
+    bindings,
+    new_mutex,
     prelude::*,
     sync::{
-        lock::{mutex::MutexBackend, Guard},
-        Mutex,
+        lock::{
+            mutex::MutexBackend,
+            Guard, //
+        },
+        Mutex, //
     },
-    time::Delta,
+    time::Delta, //
 };
 
 /// Everything a writer may change. The fields are this module's and its children's

@@ -6,19 +6,51 @@ use crate::sys::debugfs_files::Spec;
 use crate::{
     busted::Busted,
     callbacks,
-    command::{self, BenchWhat, CallbackCmd, ModeCmd, RunCmd, StatsCmd, TortureCmd},
-    control::{self, bench, torture, Control},
+    command::{
+        self,
+        BenchWhat,
+        CallbackCmd,
+        ModeCmd,
+        RunCmd,
+        StatsCmd,
+        TortureCmd, //
+    },
+    control::{
+        self,
+        bench,
+        torture,
+        Control, //
+    },
     insn,
     names::Named,
-    policy::{self, Emulation, Engine, SiteState, StateKind},
-    selftest, site, stats,
-    sys::kcall,
-    sys::unwind,
+    policy::{
+        self,
+        Emulation,
+        Engine,
+        SiteState,
+        StateKind, //
+    },
+    selftest,
+    site,
+    stats,
+    sys::{
+        kcall,
+        unwind, //
+    },
     traced,
-    verdict::{self, Direction, Invariant, Scenario, Target},
+    verdict::{
+        self,
+        Direction,
+        Invariant,
+        Scenario,
+        Target, //
+    }, //
 };
 use core::fmt;
-use kernel::{prelude::*, uaccess::UserSliceReader};
+use kernel::{
+    prelude::*,
+    uaccess::UserSliceReader, //
+};
 
 /// Reads one write into `buf` and returns it as a trimmed word, or `EINVAL` with a warning.
 fn read_word<'a>(

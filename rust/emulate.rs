@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `int3_emulate_{jmp,push,call}` in Rust: the arithmetic of
-//! arch/x86/include/asm/text-patching.h, written against a small frame trait so that it has
+//! [`arch/x86/include/asm/text-patching.h`](srctree/arch/x86/include/asm/text-patching.h), written against a small frame trait so that it has
 //! no kernel dependency and is unit-tested on the host.
 //!
 //! The x86-64 int3 entry leaves a gap below the interrupted stack (and FRED a red zone),

@@ -6,7 +6,10 @@
 use crate::busted::Busted;
 // `core`'s atomic: read on the int3 path, which must not call the kernel crate's C helpers
 // (`stats.rs` says why).
-use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicU32,
+    Ordering::Relaxed, //
+};
 
 /// The bug injected into this run, as a `Busted`; `None` outside a run that asked for one.
 /// Set and cleared by `begin_torture`/`end_torture` under the control mutex, after the run's

@@ -3,7 +3,11 @@
 //! turned into calls by a Rust `int3_emulate_call` (the 2019 x86-64 fix), and measured.
 
 use kernel::prelude::*;
-use sys::{debugfs_files, notifier, symbols};
+use sys::{
+    debugfs_files,
+    notifier,
+    symbols, //
+};
 
 #[macro_use]
 mod asm_conv;

@@ -4,11 +4,15 @@
 //! what the code does, not a copy of it. No kernel dependency: unit-tested on the host.
 //!
 //! The steps are those of the kernel's `smp_text_poke_single()` for one 5-byte site
-//! (arch/x86/kernel/alternative.c, `smp_text_poke_batch_finish()`): int3 on byte 0, sync,
+//! ([`arch/x86/kernel/alternative.c`](srctree/arch/x86/kernel/alternative.c),
+//! `smp_text_poke_batch_finish()`): int3 on byte 0, sync,
 //! the tail, sync, byte 0 of the new instruction, sync.
 
 use crate::busted::Busted;
-use crate::insn::{INT3, SITE_LEN};
+use crate::insn::{
+    INT3,
+    SITE_LEN, //
+};
 
 /// One step of a live rewrite of a 5-byte site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

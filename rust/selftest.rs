@@ -3,10 +3,21 @@
 //! where a 5-byte call would, let our die notifier emulate the call with the Rust
 //! `int3_emulate_call`, and check that the callee ran and came back.
 
-use crate::{emulate, emulate::CpuFrame, insn, site, stats, sys::notifier::DieNotifier, traced};
+use crate::{
+    emulate,
+    emulate::CpuFrame,
+    insn,
+    site,
+    stats,
+    sys::notifier::DieNotifier,
+    traced, //
+};
 use kernel::{
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    }, //
 };
 
 /// What the callee stores: proof that the emulated call reached it with our argument.

@@ -2,32 +2,61 @@
 //! Flipping the traced function's call site, with either engine, and the module engine's
 //! int3 handling.
 //!
-//! Both engines run the seed protocol: int3 on byte 0, sync every CPU, write bytes 1..4,
-//! sync, write byte 0, sync. A CPU that runs into the int3 meanwhile is sent, by an emulated
+//! Both engines run the int3 protocol of `smp_text_poke_single()`: int3 on byte 0, sync every
+//! CPU, write bytes 1..4, sync, write byte 0, sync. A CPU that runs into the int3 meanwhile is sent, by an emulated
 //! `call`, to the stub of the chosen emulation (`traced.rs`).
 
 use crate::{
     busted::Busted,
-    emulate::{self, CpuFrame},
+    emulate::{
+        self,
+        CpuFrame, //
+    },
     injected,
-    insn::{self, Insn},
-    policy::{self, Emulation, Engine, SiteState},
-    protocol::{self, Step},
+    insn::{
+        self,
+        Insn, //
+    },
+    policy::{
+        self,
+        Emulation,
+        Engine,
+        SiteState, //
+    },
+    protocol::{
+        self,
+        Step, //
+    },
     stats,
-    sys::kcall,
-    sys::symbols::KernelSyms,
-    traced,
+    sys::{
+        kcall,
+        symbols::KernelSyms, //
+    },
+    traced, //
 };
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering, //
+};
 use kernel::ffi::c_void;
 use kernel::{
     bindings,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Full, Relaxed},
-        MutexGuard,
+        atomic::{
+            Acquire,
+            Atomic,
+            Full,
+            Relaxed, //
+        },
+        MutexGuard, //
     },
-    time::{delay::fsleep, Delta, Instant, Monotonic},
+    time::{
+        delay::fsleep,
+        Delta,
+        Instant,
+        Monotonic, //
+    }, //
 };
 
 /// The module engine's open window: the site that carries our int3 (0 when none) and the

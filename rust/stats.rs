@@ -8,7 +8,10 @@
 //! `RUST_INLINE_HELPERS`). A relaxed `core` atomic is one locked instruction, inlined.
 //! `make check` disassembles the die notifier to keep it that way (`scripts/style.sh`).
 
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering::Relaxed, //
+};
 
 /// A monotonically increasing event count. `repr(transparent)` over a `u64`, so that the
 /// asm emulation stubs can `lock inc` it in place.

@@ -14,8 +14,15 @@
 //!   target (jump to a trampoline, or return = NOP). An int3 hit is emulated as a call to a
 //!   stub, on both engines, so every emulated call is counted exactly, by emulation.
 
-use crate::{callbacks, policy, stats::Counter};
-use core::mem::{offset_of, size_of};
+use crate::{
+    callbacks,
+    policy,
+    stats::Counter, //
+};
+use core::mem::{
+    offset_of,
+    size_of, //
+};
 use kernel::bindings::pt_regs;
 
 /// Added to the argument by the original body (v1) and by the replacement (v2).

@@ -2,7 +2,7 @@
 //! A torture run's report and its verdict. No kernel dependency: every invariant is
 //! unit-tested on the host with a report that breaks it.
 //!
-//! Two scenarios. `livepatch` (the seed's): the live patch stays registered and the `counter`
+//! Two scenarios. `livepatch` (ftrace's 2019 bug): the live patch stays registered and the `counter`
 //! callback comes and goes, so the site flips between the live patch's custom trampoline and
 //! the iterator. `observer`: no live patch; the counter comes and goes, so the site flips
 //! between a NOP and the counter's custom trampoline, while an observer thread checks every
@@ -12,7 +12,11 @@
 
 use crate::busted::Busted;
 use crate::names::named;
-use crate::policy::{Emulation, Engine, StateKind};
+use crate::policy::{
+    Emulation,
+    Engine,
+    StateKind, //
+};
 
 named! {
     /// What a torture run flips, and what it watches.

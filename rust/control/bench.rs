@@ -4,18 +4,33 @@
 //! each trap), so a number never comes from a path that did not run. Under QEMU's
 //! `-icount shift=0` one guest nanosecond is one instruction: the numbers are counts.
 
-use super::{interrupted, Busy, Control};
+use super::{
+    interrupted,
+    Busy,
+    Control, //
+};
 use crate::{
     callbacks,
-    command::{BenchCmd, BenchWhat},
-    policy::{self, Engine, SiteState},
-    site, stats,
+    command::{
+        BenchCmd,
+        BenchWhat, //
+    },
+    policy::{
+        self,
+        Engine,
+        SiteState, //
+    },
+    site,
+    stats,
     sys::symbols::KernelSyms,
-    traced,
+    traced, //
 };
 use kernel::{
     prelude::*,
-    time::{Instant, Monotonic},
+    time::{
+        Instant,
+        Monotonic, //
+    }, //
 };
 
 /// What the latest write to `bench` timed.

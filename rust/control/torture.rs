@@ -2,7 +2,8 @@
 //! The torture: one kthread per online CPU calls the traced function in a tight loop and
 //! checks every result, while the writer of `torture` flips the site: in the `livepatch`
 //! scenario between the custom and the iterator trampoline (the live patch stays registered;
-//! a second callback comes and goes: the seed scenario), in the `observer` scenario between
+//! a second callback comes and goes, as when ftrace adds a second op to a live-patched
+//! function), in the `observer` scenario between
 //! a NOP and the counter's custom trampoline, while one more kthread snapshots the site's
 //! bytes and checks each against the flip in progress. At the end every call is accounted
 //! for and the invariants checked.
@@ -10,23 +11,54 @@
 //! The guest kernel is fully preemptible, where `cond_resched()` is a no-op (and has no
 //! binding); the callers are preempted like any task.
 
-use super::{interrupted, Busy, Control};
+use super::{
+    interrupted,
+    Busy,
+    Control, //
+};
 use crate::{
     command::TortureParams,
-    policy::{self, Emulation, StateKind},
-    protocol, site,
-    stats::{self, Counter},
-    sys::kthread::{Kthread, Running, ThreadFn},
+    policy::{
+        self,
+        Emulation,
+        StateKind, //
+    },
+    protocol,
+    site,
+    stats::{
+        self,
+        Counter, //
+    },
+    sys::kthread::{
+        Kthread,
+        Running,
+        ThreadFn, //
+    },
     traced,
-    verdict::{self, ByTarget, Direction, Illegal, Report, Scenario, Target},
+    verdict::{
+        self,
+        ByTarget,
+        Direction,
+        Illegal,
+        Report,
+        Scenario,
+        Target, //
+    }, //
 };
 use kernel::{
     bindings,
     cpu::CpuId,
     cpumask::Cpumask,
     prelude::*,
-    sync::atomic::{Atomic, AtomicFlag, Relaxed},
-    time::{delay::fsleep, Delta},
+    sync::atomic::{
+        Atomic,
+        AtomicFlag,
+        Relaxed, //
+    },
+    time::{
+        delay::fsleep,
+        Delta, //
+    }, //
 };
 
 /// Set by [`stop`] (under the control mutex, only while a run is visible): the flipper ends

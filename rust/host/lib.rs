@@ -1,7 +1,7 @@
 //! Compiles the module's kernel-independent files for `cargo test` on the host.
 // Items that only the kernel module uses look dead here; the module's own build (CLIPPY=1, no
 // warning allowed) is where dead code is judged.
-#![allow(dead_code)]
+#![expect(dead_code)]
 #[path = "../emulate.rs"]
 pub mod emulate;
 #[path = "../insn.rs"]

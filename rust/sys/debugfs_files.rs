@@ -10,17 +10,25 @@
 //! A file is a name, a `show` and a `write` function over shared data `T`. The inode's private
 //! pointer is the data; its debugfs `aux` pointer is the file's [`Spec`].
 
-use core::{ffi::c_int, marker::PhantomData};
+use core::marker::PhantomData;
 use kernel::{
     bindings,
     error::from_err_ptr,
-    ffi::{c_char, c_void},
+    ffi::{
+        c_char,
+        c_int,
+        c_void, //
+    },
     fmt,
     prelude::*,
     seq_file::SeqFile,
     seq_print,
-    uaccess::{UserPtr, UserSlice, UserSliceReader},
-    ThisModule,
+    uaccess::{
+        UserPtr,
+        UserSlice,
+        UserSliceReader, //
+    },
+    ThisModule, //
 };
 
 /// Prints a file's contents.

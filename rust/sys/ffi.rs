@@ -7,8 +7,6 @@
 //! * The non-exported kernel functions are reached through our own static calls
 //!   (`kcall.rs`), whose prototypes are declared there.
 
-#![allow(dead_code)]
-
 #[allow(
     non_camel_case_types,
     non_upper_case_globals,
@@ -39,7 +37,16 @@ mod generated {
 }
 
 pub(crate) use generated::{
-    __unwind_start, die_args, die_val_DIE_INT3 as DIE_INT3, kprobe, register_die_notifier,
-    register_kprobe, stack_type_STACK_TYPE_UNKNOWN as STACK_TYPE_UNKNOWN, unregister_die_notifier,
-    unregister_kprobe, unwind_get_return_address, unwind_next_frame, unwind_state,
+    __unwind_start,
+    die_args,
+    die_val_DIE_INT3 as DIE_INT3,
+    kprobe,
+    register_die_notifier,
+    register_kprobe,
+    stack_type_STACK_TYPE_UNKNOWN as STACK_TYPE_UNKNOWN,
+    unregister_die_notifier,
+    unregister_kprobe,
+    unwind_get_return_address,
+    unwind_next_frame,
+    unwind_state, //
 };

@@ -16,8 +16,15 @@
 //! Raw C: 7.2's kernel crate has no static-call abstraction, so `__static_call_update` is
 //! called through `bindings`, here only.
 
-use kernel::ffi::{c_char, c_ulong, c_void};
-use kernel::{bindings, prelude::*};
+use kernel::ffi::{
+    c_char,
+    c_ulong,
+    c_void, //
+};
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 macro_rules! static_call {
     ($tramp:literal, $key:literal, $fallback:literal) => {

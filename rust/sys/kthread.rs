@@ -11,11 +11,14 @@ use kernel::{
     bindings,
     cpu::CpuId,
     error::from_err_ptr,
-    ffi::{c_int, c_void},
+    ffi::{
+        c_int,
+        c_void, //
+    },
     prelude::*,
     sync::aref::ARef,
     task::Task,
-    types::NotThreadSafe,
+    types::NotThreadSafe, //
 };
 
 /// What a kthread runs.

@@ -7,11 +7,28 @@
 //! `.kprobes.text` with everything it calls from this crate, so no kprobe can be put on it.
 //!
 //! Raw C: 7.2's kernel crate has no notifier-chain abstraction, so the block is a
-//! `bindings::notifier_block` and `(un)register_die_notifier` come from `extra_bindings.h`.
+//! `bindings::notifier_block` and `(un)register_die_notifier` come from `extra_bindings.h`
+//! ([`include/linux/kdebug.h`](srctree/include/linux/kdebug.h)).
 
-use crate::{emulate, selftest, site, stats, sys::ffi, sys::frame::RegsFrame};
-use kernel::ffi::{c_int, c_void};
-use kernel::{bindings, prelude::*, types::Opaque};
+use crate::{
+    emulate,
+    selftest,
+    site,
+    stats,
+    sys::{
+        ffi,
+        frame::RegsFrame, //
+    }, //
+};
+use kernel::ffi::{
+    c_int,
+    c_void, //
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    types::Opaque, //
+};
 
 /// The notifier block lives in a static so that its address is stable while registered.
 struct StaticNotifierBlock(Opaque<bindings::notifier_block>);

@@ -4,10 +4,18 @@
 //!
 //! `kallsyms_lookup_name` itself is not exported either; its address comes from a kprobe
 //! placed on it (register, read `kp.addr`, unregister), then it looks up the rest. Raw C:
-//! 7.2's kernel crate has no kprobe abstraction (the bindings come from `extra_bindings.h`).
+//! 7.2's kernel crate has no kprobe abstraction (the bindings come from `extra_bindings.h`:
+//! [`include/linux/kprobes.h`](srctree/include/linux/kprobes.h)).
 
-use crate::{sys::ffi, sys::kcall};
-use kernel::{bindings, prelude::*, sync::Mutex};
+use crate::sys::{
+    ffi,
+    kcall, //
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::Mutex, //
+};
 
 /// Where a static call was bound: the kernel function's name, the static call, the address.
 pub(crate) type Bound = (&'static CStr, kcall::Target, usize);

@@ -12,13 +12,22 @@
 //!
 //! ORC only: it is the one unwinder that reports when it is lost, and `struct unwind_state`
 //! differs with the others. Without it, `unwind` refuses (`EOPNOTSUPP`). Raw C: 7.2's kernel
-//! crate has no stack-unwinder abstraction (the bindings come from `extra_bindings.h`).
+//! crate has no stack-unwinder abstraction (the bindings come from `extra_bindings.h`:
+//! [`arch/x86/include/asm/unwind.h`](srctree/arch/x86/include/asm/unwind.h)).
 
-use crate::{sys::ffi, sys::frame};
+use crate::sys::{
+    ffi,
+    frame, //
+};
 use kernel::ffi::c_ulong;
 use kernel::{
-    sync::atomic::{Acquire, Atomic, Relaxed, Release},
-    task::Task,
+    sync::atomic::{
+        Acquire,
+        Atomic,
+        Relaxed,
+        Release, //
+    },
+    task::Task, //
 };
 
 /// Frames kept; the walk goes on to the end of the stack to judge it.
