@@ -15,6 +15,23 @@ use crate::policy::{
 };
 use crate::verdict::Scenario;
 
+named! {
+    /// The files of `/sys/kernel/debug/int3call/`. `debugfs.rs` gives each its `show` and
+    /// `write`, in this order (checked at build time).
+    pub(crate) enum File {
+        Mode = "mode",
+        Engine = "engine",
+        Emulate = "emulate",
+        Callbacks = "callbacks",
+        Call = "call",
+        Torture = "torture",
+        Stats = "stats",
+        Selftest = "selftest",
+        Bench = "bench",
+        Unwind = "unwind",
+    }
+}
+
 /// The longest write any file accepts, newline included.
 pub(crate) const MAX_INPUT: usize = 128;
 

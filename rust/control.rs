@@ -9,9 +9,11 @@ pub(crate) mod torture;
 
 use crate::{
     callbacks,
-    command::TortureParams,
+    command::{
+        File,
+        TortureParams, //
+    },
     injected,
-    names::named,
     policy::{
         self,
         Emulation,
@@ -61,23 +63,12 @@ pub(crate) struct State {
     closed: bool,
     /// What the latest write to `call` saw.
     last_call: CallReport,
-    /// A long write owns the site: other writers are refused.
-    busy: Option<Busy>,
+    /// The long write that owns the site, by its file: other writers are refused.
+    busy: Option<File>,
     /// What the latest torture run reported.
     last_torture: crate::verdict::Report,
     /// What the latest write to `bench` timed.
     last_bench: bench::Report,
-}
-
-named! {
-    /// The long writes, which own the site while they run without the control mutex; each
-    /// is named after its debugfs file.
-    pub(crate) enum Busy {
-        Torture = "torture",
-        Call = "call",
-        Bench = "bench",
-        Unwind = "unwind",
-    }
 }
 
 /// Whether the writing task was sent a signal: every long write checks this as it goes and
@@ -216,16 +207,16 @@ impl Control {
 
     /// Opens the gate for a write to `file` that changes the state: `ENODEV` while the module
     /// unloads, `EBUSY` while a long write owns the site, each with a `pr_warn`.
-    pub(crate) fn gate(&self, file: &str) -> Result<Gate<'_>> {
+    pub(crate) fn gate(&self, file: File) -> Result<Gate<'_>> {
         let st = self.state.lock();
         st.idle(file)?;
         Ok(Gate { st, ctl: self })
     }
 
     /// Claims the site for the long write to `file`, through the gate.
-    pub(crate) fn claim(&self, file: &str, what: Busy) -> Result<Claim<'_>> {
+    pub(crate) fn claim(&self, file: File) -> Result<Claim<'_>> {
         let mut gate = self.gate(file)?;
-        gate.st.busy = Some(what);
+        gate.st.busy = Some(file);
         // INVARIANT: `busy` was `None` (checked by the gate) and is now ours.
         Ok(Claim(self))
     }
@@ -256,7 +247,7 @@ impl State {
     }
 
     /// The long write that owns the site, if any.
-    pub(crate) fn busy(&self) -> Option<Busy> {
+    pub(crate) fn busy(&self) -> Option<File> {
         self.busy
     }
 
@@ -284,18 +275,18 @@ impl State {
     }
 
     /// The state is a writer's to change: not closed, and no long write owns it.
-    fn idle(&self, file: &str) -> Result {
+    fn idle(&self, file: File) -> Result {
         self.open()?;
         match self.busy {
-            Some(Busy::Torture) => {
+            Some(File::Torture) => {
                 pr_warn!(
                     "{}: a torture run is in progress (echo stop > torture)\n",
-                    file
+                    file.name()
                 );
                 Err(EBUSY)
             }
             Some(b) => {
-                pr_warn!("{}: a write to {} is in progress\n", file, b.name());
+                pr_warn!("{}: a write to {} is in progress\n", file.name(), b.name());
                 Err(EBUSY)
             }
             None => Ok(()),
@@ -353,7 +344,7 @@ impl State {
             }
         }
         injected::set_busted(p.busted);
-        self.busy = Some(Busy::Torture);
+        self.busy = Some(File::Torture);
         Ok(saved)
     }
 
@@ -392,7 +383,7 @@ impl State {
     /// previous run's, unless another run is in progress (its report comes next). The site
     /// was never claimed, so whatever owns it keeps it.
     fn refused_torture(&mut self, report: crate::verdict::Report) {
-        if self.busy != Some(Busy::Torture) {
+        if self.busy != Some(File::Torture) {
             self.last_torture = report;
         }
     }
@@ -494,7 +485,7 @@ impl State {
 /// Calls the traced function `n` times and checks each result against what the site state
 /// promises; `EIO` if any result was wrong, `EINTR` if a signal came first.
 pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
-    let _claim = ctl.claim("call", Busy::Call)?;
+    let _claim = ctl.claim(File::Call)?;
     // The site cannot change while the claim stands.
     let site_state = ctl.state.lock().site;
     let want_v2 = policy::patches(site_state, callbacks::registered());
@@ -567,7 +558,7 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
         // The kernel crate's error codes have no EOPNOTSUPP in 7.2 (ENOTSUPP is another errno).
         return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
     }
-    let _claim = ctl.claim("unwind", Busy::Unwind)?;
+    let _claim = ctl.claim(File::Unwind)?;
     let site_state = ctl.state.lock().site;
     if !policy::runs(site_state, callbacks::registered(), policy::COUNTER) {
         pr_warn!(

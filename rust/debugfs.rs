@@ -10,6 +10,7 @@ use crate::{
         self,
         BenchWhat,
         CallbackCmd,
+        File,
         ModeCmd,
         RunCmd,
         StatsCmd,
@@ -54,7 +55,7 @@ use kernel::{
 
 /// Reads one write into `buf` and returns it as a trimmed word, or `EINVAL` with a warning.
 fn read_word<'a>(
-    file: &str,
+    file: File,
     reader: &mut UserSliceReader,
     buf: &'a mut [u8; command::MAX_INPUT],
 ) -> Result<&'a str> {
@@ -62,7 +63,7 @@ fn read_word<'a>(
     if n > buf.len() {
         pr_warn!(
             "{}: {} ({} bytes, at most {})\n",
-            file,
+            file.name(),
             command::Reject::TooLong.reason(),
             n,
             buf.len()
@@ -71,17 +72,17 @@ fn read_word<'a>(
     }
     reader.read_slice(&mut buf[..n])?;
     command::text(&buf[..n]).map_err(|r| {
-        pr_warn!("{}: {}\n", file, r.reason());
+        pr_warn!("{}: {}\n", file.name(), r.reason());
         EINVAL
     })
 }
 
 /// The value of `T` whose word is `word`, or `EINVAL` with a warning naming the choices.
-fn parse<T: Named>(file: &str, word: &str) -> Result<T> {
+fn parse<T: Named>(file: File, word: &str) -> Result<T> {
     command::keyword(word).map_err(|_| {
         pr_warn!(
             "{}: unknown value '{}'; expected one of: {}\n",
-            file,
+            file.name(),
             word,
             choices::<T>()
         );
@@ -119,7 +120,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         "forced: {}",
         if st.forced().is_some() { "yes" } else { "no" }
     )?;
-    writeln!(f, "busy: {}", st.busy().map_or("no", control::Busy::name))?;
+    writeln!(f, "busy: {}", st.busy().map_or("no", File::name))?;
     let b = site::read_site();
     writeln!(
         f,
@@ -134,7 +135,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("mode", reader, &mut buf)?;
+    let word = read_word(File::Mode, reader, &mut buf)?;
     let cmd = command::mode_cmd(word).map_err(|_| {
         pr_warn!(
             "mode: unknown value '{}'; expected one of: {}|{}\n",
@@ -148,7 +149,7 @@ fn mode_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         ModeCmd::Force(m) => Some(m),
         ModeCmd::Auto => None,
     };
-    ctl.gate("mode")?.set_mode(mode)
+    ctl.gate(File::Mode)?.set_mode(mode)
 }
 
 fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -157,9 +158,9 @@ fn engine_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn engine_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("engine", reader, &mut buf)?;
-    let engine = parse("engine", word)?;
-    ctl.gate("engine")?.set_engine(engine)
+    let word = read_word(File::Engine, reader, &mut buf)?;
+    let engine = parse(File::Engine, word)?;
+    ctl.gate(File::Engine)?.set_engine(engine)
 }
 
 fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -168,9 +169,9 @@ fn emulate_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn emulate_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("emulate", reader, &mut buf)?;
-    let emulation = parse("emulate", word)?;
-    ctl.gate("emulate")?.set_emulation(emulation)
+    let word = read_word(File::Emulate, reader, &mut buf)?;
+    let emulation = parse(File::Emulate, word)?;
+    ctl.gate(File::Emulate)?.set_emulation(emulation)
 }
 
 fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,7 +190,7 @@ fn callbacks_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("callbacks", reader, &mut buf)?;
+    let word = read_word(File::Callbacks, reader, &mut buf)?;
     let cmd = command::callback_cmd(word).map_err(|_| {
         pr_warn!(
             "callbacks: '{}' is not +name or -name with a name among: {}\n",
@@ -198,7 +199,7 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
         );
         EINVAL
     })?;
-    let gate = ctl.gate("callbacks")?;
+    let gate = ctl.gate(File::Callbacks)?;
     match cmd {
         CallbackCmd::Add(cb) => gate.add_callback(cb),
         CallbackCmd::Remove(cb) => gate.remove_callback(cb),
@@ -215,7 +216,7 @@ fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("call", reader, &mut buf)?;
+    let word = read_word(File::Call, reader, &mut buf)?;
     let n = command::call_count(word).map_err(|r| {
         pr_warn!(
             "call: '{}': {} (a count from 1 to {})\n",
@@ -240,11 +241,11 @@ fn selftest_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn selftest_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("selftest", reader, &mut buf)?;
-    match parse("selftest", word)? {
+    let word = read_word(File::Selftest, reader, &mut buf)?;
+    match parse(File::Selftest, word)? {
         RunCmd::Run => {
             // Through the gate: a self-test plants its own int3, never under a flip or a run.
-            let _gate = ctl.gate("selftest")?;
+            let _gate = ctl.gate(File::Selftest)?;
             selftest::run(&ctl.notifier)
         }
     }
@@ -262,8 +263,8 @@ fn unwind_show(_ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn unwind_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("unwind", reader, &mut buf)?;
-    match parse("unwind", word)? {
+    let word = read_word(File::Unwind, reader, &mut buf)?;
+    match parse(File::Unwind, word)? {
         RunCmd::Run => control::unwind(ctl).map(|_| ()),
     }
 }
@@ -305,10 +306,10 @@ fn stats_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("stats", reader, &mut buf)?;
-    match parse("stats", word)? {
+    let word = read_word(File::Stats, reader, &mut buf)?;
+    match parse(File::Stats, word)? {
         StatsCmd::Reset => {
-            ctl.gate("stats")?.reset_counters();
+            ctl.gate(File::Stats)?.reset_counters();
             Ok(())
         }
     }
@@ -317,7 +318,7 @@ fn stats_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
 fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.lock();
     let r = st.last_torture();
-    let running = st.busy() == Some(control::Busy::Torture);
+    let running = st.busy() == Some(File::Torture);
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     writeln!(f, "running: {}", yes_no(running))?;
     writeln!(f, "verdict: {}", r.verdict.name())?;
@@ -387,7 +388,7 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn torture_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("torture", reader, &mut buf)?;
+    let word = read_word(File::Torture, reader, &mut buf)?;
     let cmd = command::torture_cmd(word).map_err(|r| {
         pr_warn!(
             "torture: '{}': {}; expected 'stop' or threads=1..{} flips=1..{} engine={} emulate={} window_us=0..{} scenario={} [busted={}] [busted_may_crash=yes]\n",
@@ -458,7 +459,7 @@ fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 
 fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; command::MAX_INPUT];
-    let word = read_word("bench", reader, &mut buf)?;
+    let word = read_word(File::Bench, reader, &mut buf)?;
     let cmd = command::bench_cmd(word).map_err(|r| {
         pr_warn!(
             "bench: '{}': {}; expected '<what> <count>' with what among: {} and count 1..{} (emulated: ..{}, flips: ..{})\n",
@@ -474,8 +475,34 @@ fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     bench::run(ctl, cmd).map(|_| ())
 }
 
+// The files are `command::File`'s words, in its order: the one declaration of them.
+const _: () = {
+    /// Whether the C string `c` spells `word` (a `const fn`: `==` on slices is not one yet).
+    const fn spells(c: &CStr, word: &str) -> bool {
+        let (c, w) = (c.to_bytes(), word.as_bytes());
+        if c.len() != w.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < c.len() {
+            if c[i] != w[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    assert!(FILES.len() == File::ALL.len());
+    let mut i = 0;
+    while i < FILES.len() {
+        assert!(spells(FILES[i].name, File::ALL[i].name()));
+        i += 1;
+    }
+};
+
 /// The files of `/sys/kernel/debug/int3call/`, all 0600 (see `debugfs_files.rs`).
-pub(crate) static FILES: [Spec<Control>; 10] = [
+pub(crate) static FILES: [Spec<Control>; File::ALL.len()] = [
     Spec {
         name: c"mode",
         show: mode_show,

@@ -6,7 +6,6 @@
 
 use super::{
     interrupted,
-    Busy,
     Control, //
 };
 use crate::{
@@ -14,6 +13,7 @@ use crate::{
     command::{
         BenchCmd,
         BenchWhat, //
+        File,
     },
     policy::{
         self,
@@ -89,7 +89,7 @@ fn time_calls(n: u64, tag: u64, calls: fn(u64) -> u64) -> Result<i64> {
 /// Runs one timed benchmark on the site as it is now (set it up with the other files). The
 /// write claims the site and runs without the control mutex.
 pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
-    let _claim = ctl.claim("bench", Busy::Bench)?;
+    let _claim = ctl.claim(File::Bench)?;
     let (site, engine) = {
         let st = ctl.state.lock();
         (st.site, st.engine)

@@ -13,11 +13,13 @@
 
 use super::{
     interrupted,
-    Busy,
     Control, //
 };
 use crate::{
-    command::TortureParams,
+    command::{
+        File,
+        TortureParams, //
+    },
     policy::{
         self,
         Emulation,
@@ -71,7 +73,7 @@ pub(crate) fn stop(ctl: &Control) {
     // before the body): the run clears STOP under it before it becomes visible, and stays
     // visible until its report is stored, so a stop never lands on the next run.
     let st = ctl.state.lock();
-    if st.busy == Some(Busy::Torture) {
+    if st.busy == Some(File::Torture) {
         STOP.store(true, Relaxed);
     } else {
         pr_info!("torture: no run in progress, nothing to stop\n");
@@ -244,7 +246,9 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         ..Default::default()
     };
     // Its own statement: the gate must be gone before the error arm locks again.
-    let begun = ctl.gate("torture").and_then(|gate| gate.begin_torture(p));
+    let begun = ctl
+        .gate(File::Torture)
+        .and_then(|gate| gate.begin_torture(p));
     let saved = match begun {
         Ok(saved) => saved,
         Err(e) => {
