@@ -18,3 +18,59 @@ pub mod verdict;
 pub mod names;
 #[path = "../protocol.rs"]
 pub mod protocol;
+
+/// The interface's words are declared once, in the module (`names.rs`); the README and the
+/// selftests must follow them. A word added to the code without its test or its line in the
+/// README, or renamed in one place only, fails here.
+#[cfg(test)]
+mod interface_words {
+    use crate::busted::Busted;
+    use crate::command::File;
+    use crate::policy::{Emulation, Engine};
+    use crate::verdict::{Invariant, Scenario, Verdict};
+
+    const README: &str = include_str!("../../README.md");
+    const BUSTED_SH: &str = include_str!("../../selftests/int3call/busted.sh");
+    const MODEL_SH: &str = include_str!("../../scripts/model.sh");
+    const FILES_SH: &str = include_str!("../../selftests/int3call/debugfs_files.sh");
+
+    fn documented(word: &str) -> bool {
+        README.contains(&format!("`{word}`")) || README.contains(&format!("`{word}:`"))
+    }
+
+    #[test]
+    fn every_word_is_in_the_readme() {
+        let words = (Busted::ALL.iter().map(|v| v.name()))
+            .chain(Invariant::ALL.iter().map(|v| v.name()))
+            .chain(Verdict::ALL.iter().map(|v| v.name()))
+            .chain(Engine::ALL.iter().map(|v| v.name()))
+            .chain(Emulation::ALL.iter().map(|v| v.name()))
+            .chain(Scenario::ALL.iter().map(|v| v.name()))
+            .chain(File::ALL.iter().map(|v| v.name()));
+        for word in words {
+            assert!(documented(word), "README.md never names `{word}`");
+        }
+    }
+
+    #[test]
+    fn every_busted_variant_is_caught_by_a_test() {
+        // busted.sh runs a variant as the first word of a VARIANTS line; the model runs those
+        // TCG cannot catch (`variant "busted=NAME"`).
+        let in_busted_sh = |w: &str| BUSTED_SH.lines().any(|l| l.split_whitespace().next() == Some(w));
+        let in_model = |w: &str| MODEL_SH.contains(&format!("\"busted={w}\""));
+        for b in Busted::ALL.into_iter().filter(|&b| b != Busted::None) {
+            assert!(in_busted_sh(b.name()) || in_model(b.name()), "no test runs busted={}", b.name());
+        }
+    }
+
+    #[test]
+    fn the_files_test_checks_every_file() {
+        let line = FILES_SH
+            .lines()
+            .find_map(|l| l.strip_prefix("FILES=\""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("debugfs_files.sh declares FILES=\"...\"");
+        let want: Vec<&str> = File::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(line.split_whitespace().collect::<Vec<_>>(), want);
+    }
+}
