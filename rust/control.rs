@@ -35,7 +35,6 @@ use crate::{
     verdict::Scenario, //
 };
 use kernel::{
-    bindings,
     new_mutex,
     prelude::*,
     sync::{
@@ -555,8 +554,7 @@ pub(crate) struct CallReport {
 pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     if !unwind::SUPPORTED {
         pr_warn!("unwind: needs the ORC unwinder (CONFIG_UNWINDER_ORC), the only one that reports when it is lost\n");
-        // The kernel crate's error codes have no EOPNOTSUPP in 7.2 (ENOTSUPP is another errno).
-        return Err(Error::from_errno(-(bindings::EOPNOTSUPP as i32)));
+        return Err(crate::sys::ffi::eopnotsupp());
     }
     let _claim = ctl.claim(File::Unwind)?;
     let site_state = ctl.state.lock().site;
@@ -573,16 +571,9 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
         pr_err!("unwind: the counter callback took no stack trace\n");
         return Err(EIO);
     };
-    let mut sym = KVec::<u8>::from_elem(0u8, SYMBOL_LEN, GFP_KERNEL)?;
+    let mut sym = crate::sys::symbols::SymbolName::new()?;
     for (i, &addr) in trace.frames[..trace.kept].iter().enumerate() {
-        // Raw: 7.2's kernel crate has no kallsyms or symbol-printing abstraction.
-        // SAFETY: `sym` has room for `SYMBOL_LEN` bytes, more than `KSYM_SYMBOL_LEN`, the
-        // most `sprint_symbol` writes (NUL included).
-        unsafe { bindings::sprint_symbol(sym.as_mut_ptr().cast(), addr) };
-        let name = CStr::from_bytes_until_nul(&sym)
-            .map(|s| s.to_str().unwrap_or("?"))
-            .unwrap_or("?");
-        pr_info!("unwind: #{} {}\n", i, name);
+        pr_info!("unwind: #{} {}\n", i, sym.of(addr));
     }
     pr_info!(
         "unwind: {} frames walked, reliable: {}\n",
@@ -595,7 +586,3 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
     }
     Ok(trace)
 }
-
-/// Room for one `sprint_symbol` result: `KSYM_SYMBOL_LEN` is a C expression bindgen cannot
-/// evaluate; it is under 700 bytes on x86-64 (a 512-byte name, a module name, a build ID).
-const SYMBOL_LEN: usize = 1024;

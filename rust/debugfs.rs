@@ -439,8 +439,7 @@ fn verdict_status(report: &verdict::Report) -> Result {
         }
         verdict::Status::Inconclusive => {
             pr_warn!("torture: inconclusive: no call landed in an int3 window (or the observer never saw the int3); widen window_us or add flips\n");
-            // The kernel crate's error codes have no ENODATA in 7.2.
-            Err(Error::from_errno(-(kernel::bindings::ENODATA as i32)))
+            Err(crate::sys::ffi::enodata())
         }
         verdict::Status::Done => Ok(()),
     }

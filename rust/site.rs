@@ -38,9 +38,7 @@ use core::sync::atomic::{
     AtomicUsize,
     Ordering, //
 };
-use kernel::ffi::c_void;
 use kernel::{
-    bindings,
     prelude::*,
     sync::{
         atomic::{
@@ -171,36 +169,6 @@ impl TextMutexGuard {
     }
 }
 
-/// Runs on every CPU from an IPI: a serialising instruction, so the CPU drops any stale
-/// prefetched copy of the site (the kernel's `sync_core()`).
-///
-/// # Safety
-///
-/// None beyond the C ABI: `on_each_cpu` calls it with an `info` it never reads.
-unsafe extern "C" fn serialize(_info: *mut c_void) {
-    // SAFETY: `cpuid` is available on every x86-64 CPU and has no side effects.
-    unsafe { core::arch::x86_64::__cpuid(0) };
-}
-
-/// The kernel's `smp_text_poke_sync_each_cpu()`: serialise every online CPU, and wait. An IPI
-/// cannot land inside an int3 handler (it runs with interrupts off), so when this returns,
-/// every hit taken before it has been fully handled.
-///
-/// Raw: 7.2's kernel crate has no cross-CPU call (`on_each_cpu*`) abstraction.
-fn sync_each_cpu() {
-    // SAFETY: `serialize` is a valid SMP call function that ignores `info`; the online mask is
-    // the kernel's global, valid forever; `wait = true` keeps everything on our stack valid.
-    unsafe {
-        bindings::on_each_cpu_cond_mask(
-            None,
-            Some(serialize),
-            core::ptr::null_mut(),
-            true,
-            &raw const bindings::__cpu_online_mask,
-        )
-    };
-}
-
 /// Writes `bytes` at `addr` in our own text.
 fn poke(_guard: &TextMutexGuard, addr: usize, bytes: &[u8]) {
     // SAFETY: `addr..addr + bytes.len()` lies in the traced function's site, module text that
@@ -229,7 +197,7 @@ fn module_engine(
                 poke(guard, site, &[insn::INT3]);
                 opened = Some(Instant::<Monotonic>::now());
             }
-            Step::Sync => sync_each_cpu(),
+            Step::Sync => crate::sys::smp::sync_each_cpu(),
             Step::WriteTail => poke(guard, site + 1, &new[1..]),
             Step::WriteByte0 | Step::WriteAll => {
                 if *step == Step::WriteAll {

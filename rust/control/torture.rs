@@ -48,9 +48,6 @@ use crate::{
     }, //
 };
 use kernel::{
-    bindings,
-    cpu::CpuId,
-    cpumask::Cpumask,
     prelude::*,
     sync::atomic::{
         Atomic,
@@ -124,27 +121,9 @@ impl ThreadFn for Caller {
     }
 }
 
-/// The online CPUs, in order (at most `MAX`): torture threads go there, not to CPUs that are
-/// possible but offline, where a bound kthread would never run.
-fn online_cpus() -> KVec<CpuId> {
-    let mut cpus = KVec::new();
-    // SAFETY: `__cpu_online_mask` is the kernel's global online mask, valid forever; a CPU
-    // going on- or offline meanwhile only changes which CPUs the threads land on.
-    let online = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_online_mask) };
-    for id in 0..kernel::cpu::nr_cpu_ids() {
-        if let Some(cpu) = CpuId::from_u32(id) {
-            if online.test(cpu) && cpus.len() < MAX {
-                // Room was checked; a failed push only means fewer CPUs used.
-                let _ = cpus.push(cpu, GFP_KERNEL);
-            }
-        }
-    }
-    cpus
-}
-
 /// The number of online CPUs, at least 1.
 pub(crate) fn online() -> u32 {
-    (online_cpus().len() as u32).max(1)
+    (crate::sys::smp::online_cpus(MAX).len() as u32).max(1)
 }
 
 /// Started caller threads; each is stopped (and released) when dropped, whatever happens.
@@ -153,7 +132,7 @@ struct Callers(KVec<Kthread>);
 impl Callers {
     fn start(n: u32) -> Result<Self> {
         let mut tasks = Callers(KVec::with_capacity(n as usize, GFP_KERNEL)?);
-        let cpus = online_cpus();
+        let cpus = crate::sys::smp::online_cpus(MAX);
         if cpus.is_empty() {
             return Err(ENODEV);
         }
@@ -276,7 +255,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         let observer = match p.scenario {
             Scenario::Livepatch => None,
             Scenario::Observer => {
-                let cpus = online_cpus();
+                let cpus = crate::sys::smp::online_cpus(MAX);
                 // The CPU after the last caller's, so that it watches while they call.
                 let cpu = *cpus
                     .get(threads as usize % cpus.len().max(1))

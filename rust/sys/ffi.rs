@@ -50,3 +50,13 @@ pub(crate) use generated::{
     unwind_next_frame,
     unwind_state, //
 };
+
+/// `-ENODATA`, which 7.2's kernel crate does not name.
+pub(crate) fn enodata() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(kernel::bindings::ENODATA as i32))
+}
+
+/// `-EOPNOTSUPP`, which 7.2's kernel crate does not name (its `ENOTSUPP` is another errno).
+pub(crate) fn eopnotsupp() -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32))
+}

@@ -136,3 +136,28 @@ impl KernelSyms {
         &self.bound
     }
 }
+
+/// Room for one `sprint_symbol` result: `KSYM_SYMBOL_LEN` is a C expression bindgen cannot
+/// evaluate; it is under 700 bytes on x86-64 (a 512-byte name, a module name, a build ID).
+const SYMBOL_LEN: usize = 1024;
+
+/// A buffer that names code addresses as `symbol+off/size [module]` (the kernel's `%pS`).
+///
+/// Raw: 7.2's kernel crate has no kallsyms or symbol-printing abstraction.
+pub(crate) struct SymbolName(KVec<u8>);
+
+impl SymbolName {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self(KVec::from_elem(0u8, SYMBOL_LEN, GFP_KERNEL)?))
+    }
+
+    /// The name of `addr`, or `?` if it does not print as UTF-8.
+    pub(crate) fn of(&mut self, addr: usize) -> &str {
+        // SAFETY: the buffer has room for `SYMBOL_LEN` bytes, more than `KSYM_SYMBOL_LEN`,
+        // the most `sprint_symbol` writes (NUL included).
+        unsafe { bindings::sprint_symbol(self.0.as_mut_ptr().cast(), addr) };
+        CStr::from_bytes_until_nul(&self.0)
+            .map(|s| s.to_str().unwrap_or("?"))
+            .unwrap_or("?")
+    }
+}
