@@ -10,6 +10,7 @@ host gets busybox from scripts/host-deps.sh, or INT3CALL_BUSYBOX names one). The
 a fake `dmesg` on PATH that prints the case's kernel log, and DBG points at a temporary
 folder; nothing touches the host's kernel, modules or debugfs."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,8 +23,38 @@ KSFT_PASS, KSFT_FAIL, KSFT_SKIP = 0, 1, 4
 MARK = "int3call selftest t.sh pid 1 mark 1 0000"
 
 
+# One kernel log line for each alternative of lib.sh's SPLAT_RE, and only that one (also
+# the console lines test_guest_verdict.py feeds guest-verdict.sh, which reads the same regex).
+SPLATS = [
+    "Kernel panic - not syncing: Fatal exception",
+    "WARNING: CPU: 1 PID: 7 at rust/site.rs:40 flip+0x1/0x2",
+    "BUG: unable to handle page fault for address: 0000000000000000",
+    "Oops: 0000 [#1] PREEMPT SMP NOPTI",
+    "Call Trace:",
+    "general protection fault, probably for non-canonical address 0xdead000000000100",
+    "INFO: lockdep is turned off.",
+    "KASAN: maybe wild-memory-access in range [0x0-0x7]",
+    "int3call/42 is trying to acquire lock: possible recursive locking detected",
+    "possible circular locking dependency detected",
+    "inconsistent lock state",
+    "suspicious RCU usage.",
+    "sleeping function called from invalid context at kernel/locking/mutex.c:580",
+    "INFO: task insmod:42 blocked for more than 122 seconds.",
+    "watchdog: soft lockup - CPU#0 stuck for 22s! [int3call_tort:9]",
+    "ODEBUG: free active (active state 0) object: 00000000c0ffee00 object type: timer_list",
+]
+
+
 def totals(p=0, f=0, s=0):
     return f"# Totals: pass:{p} fail:{f} xfail:0 xpass:0 skip:{s} error:0"
+
+
+def splat_re():
+    """lib.sh's SPLAT_RE, read as guest-verdict.sh reads it."""
+    with open(os.path.join(SELFTESTS, "lib.sh")) as f:
+        found = [m.group(1) for m in map(re.compile(r"^SPLAT_RE='(.*)'$").match, f) if m]
+    assert len(found) == 1, f"lib.sh declares SPLAT_RE {len(found)} times"
+    return found[0]
 
 
 def busybox():
@@ -173,23 +204,6 @@ class Helpers:
     def splat_run(self, klog):
         return self.run_sh(f'_test_mark="{MARK}"\nktap_plan 1\nktap_check_no_splat\nktap_finish\n', klog=klog)
 
-    SPLATS = [  # one line for each alternative of lib.sh's SPLAT_RE, and only that one
-        "WARNING: CPU: 1 PID: 7 at rust/site.rs:40 flip+0x1/0x2",
-        "BUG: unable to handle page fault for address: 0000000000000000",
-        "Oops: 0000 [#1] PREEMPT SMP NOPTI",
-        "Call Trace:",
-        "general protection fault, probably for non-canonical address 0xdead000000000100",
-        "INFO: lockdep is turned off.",
-        "KASAN: maybe wild-memory-access in range [0x0-0x7]",
-        "int3call/42 is trying to acquire lock: possible recursive locking detected",
-        "possible circular locking dependency detected",
-        "inconsistent lock state",
-        "suspicious RCU usage.",
-        "sleeping function called from invalid context at kernel/locking/mutex.c:580",
-        "INFO: task insmod:42 blocked for more than 122 seconds.",
-        "watchdog: soft lockup - CPU#0 stuck for 22s! [int3call_tort:9]",
-        "ODEBUG: free active (active state 0) object: 00000000c0ffee00 object type: timer_list",
-    ]
 
     def test_a_clean_log_passes(self):
         r = self.splat_run(f"[1.0] {MARK}\n[1.1] int3call: loaded; warnings: none, bugs: none\n")
@@ -197,7 +211,8 @@ class Helpers:
 
     def test_every_kind_of_splat_fails(self):
         # Bug caught: the splat pattern never matching, or one of its detectors dropped.
-        for splat in self.SPLATS:
+        self.assertEqual(len(SPLATS), len(splat_re().split("|")), "one line in SPLATS per alternative of SPLAT_RE")
+        for splat in SPLATS:
             with self.subTest(splat=splat):
                 r = self.splat_run(f"[1.0] {MARK}\n[1.1] int3call: loaded\n[1.2] {splat}\n[1.3] int3call: unloaded\n")
                 self.assertRun(r, ["TAP version 13", "1..1", "not ok 1 dmesg has no splat", f"# [1.2] {splat}",
@@ -205,7 +220,7 @@ class Helpers:
 
     def test_a_splat_before_the_tests_mark_is_not_its_own(self):
         # The log is shared and never cleared: only what came after the test's canary counts.
-        r = self.splat_run(f"[0.5] {self.SPLATS[0]}\n[1.0] {MARK}\n[1.1] int3call: loaded\n")
+        r = self.splat_run(f"[0.5] {SPLATS[0]}\n[1.0] {MARK}\n[1.1] int3call: loaded\n")
         self.assertRun(r, ["TAP version 13", "1..1", "ok 1 dmesg has no splat", totals(p=1)], KSFT_PASS)
 
     def test_klog_since_prints_what_came_after_the_mark(self):
