@@ -15,14 +15,14 @@ source "$INT3CALL_TOP/scripts/counting.sh"
 cd "$INT3CALL_TOP"
 start=$(date +%s)
 
-"$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; echo "0 passed, 1 failed"; exit 1; }
+upass=0 ufail=0 uskip=0
+gpass=0 gfail=0 gskip=0
+"$INT3CALL_TOP/scripts/host-deps.sh" || { echo "FAIL: host packages"; ufail=1; closing_line; exit 1; }
 debug=0; [ "$INT3CALL_FLAVOUR" = debug ] && debug=1
 # The selftests that also run through the kernel's runner in vng: the module's load and its
 # static calls, every flip, the test-only modules and the int3 helper that the kselftest
 # build makes, and the ORC stack trace (make vng runs them all).
 VNG_TESTS=${INT3CALL_VNG_TESTS:-load_unload.sh transitions.sh ownership.sh unwind.sh}
-upass=0 ufail=0 uskip=0
-gpass=0 gfail=0 gskip=0
 if [ $debug = 0 ]; then
 
 echo "== host unit tests (cargo test)"
@@ -54,7 +54,7 @@ elif [ $debug = 0 ]; then
 	echo "== model: spin on the int3 protocol (make model; one point per property and per mutant)"
 	model=$("$INT3CALL_TOP/scripts/model.sh" 2>&1)
 	echo "$model" | grep -v '^model: '
-	stage_verdict_counts model "$model" "no verdict from model.sh"; mpass=$c_pass mfail=$c_fail
+	closing_counts "model: P passed, F failed" "$model" "no verdict from model.sh"; mpass=$c_pass mfail=$c_fail
 fi
 upass=$((upass + mpass)) ufail=$((ufail + mfail))
 fail_fast model
@@ -64,7 +64,7 @@ if [ $debug = 0 ]; then
 	echo "== style: the kernel's rustfmt and clippy on our Rust"
 	style=$("$INT3CALL_TOP/scripts/style.sh" 2>&1)
 	echo "$style" | grep -v '^style: '
-	stage_verdict_counts style "$style" "no verdict from style.sh"; spass=$c_pass sfail=$c_fail
+	closing_counts "style: P passed, F failed" "$style" "no verdict from style.sh"; spass=$c_pass sfail=$c_fail
 fi
 upass=$((upass + spass)) ufail=$((ufail + sfail))
 fail_fast style
@@ -82,7 +82,7 @@ else
 	verdict=$(INT3CALL_EXPECT_TESTS=$(selftest_progs | wc -l) "$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"
 	# A verdict line that did not parse is a failure, never a silent pass.
-	verdict_counts "$verdict" "no verdict line from guest-verdict.sh"; gpass=$c_pass gfail=$c_fail gskip=$c_skip
+	closing_counts "guest: P passed, F failed, S skipped" "$verdict" "no verdict line from guest-verdict.sh"; gpass=$c_pass gfail=$c_fail gskip=$c_skip
 	if [ $debug = 1 ]; then
 		# A debug kernel that is not one would pass everything: its detectors must be on.
 		for want in "Lock dependency validator" "KernelAddressSanitizer initialized"; do
@@ -105,7 +105,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 		sed 's/^\[[^]]*\] /  console: /' | tr -d '\r'
 	kcfi=$("$INT3CALL_TOP/scripts/kcfi-check.sh")
 	echo "$kcfi" | grep -v '^kcfi: '
-	stage_verdict_counts kcfi "$kcfi" "no verdict from kcfi-check.sh"; kpass=$c_pass kfail=$c_fail
+	closing_counts "kcfi: P passed, F failed" "$kcfi" "no verdict from kcfi-check.sh"; kpass=$c_pass kfail=$c_fail
 fi
 gpass=$((gpass + kpass)) gfail=$((gfail + kfail))
 fail_fast hardening
@@ -122,7 +122,7 @@ if [ "$built" = 1 ] && [ $debug = 0 ]; then
 	rm -f "$vlog"
 	verdict=$(INT3CALL_EXPECT_TESTS=$(echo $VNG_TESTS | wc -w) "$INT3CALL_TOP/scripts/guest-verdict.sh" vng "$vrc")
 	echo "$verdict" | sed 's/^guest: /vng: /'
-	verdict_counts "$verdict" "no verdict line for the vng run"; vpass=$c_pass vfail=$c_fail vskip=$c_skip
+	closing_counts "guest: P passed, F failed, S skipped" "$verdict" "no verdict line for the vng run"; vpass=$c_pass vfail=$c_fail vskip=$c_skip
 	if [ "$vrc" -ne 0 ]; then echo "  FAIL: vng exited $vrc (log: $INT3CALL_OUT/vng.log)"; vfail=$((vfail + 1)); fi
 fi
 gpass=$((gpass + vpass)) gfail=$((gfail + vfail)) gskip=$((gskip + vskip))

@@ -3,26 +3,18 @@
 # tested on the host by scripts/test_counting.py. The rule everywhere: what did not report a
 # count (a crash, a missing verdict line) is a failure, never a silent pass.
 
-# guest_counts: "P F S" from guest-verdict.sh's "guest: P passed, F failed, S skipped" on stdin
-# (nothing if there is no such line, which the callers count as a failure).
-guest_counts() { sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p'; }
-# stage_counts NAME: "P F" from a stage's "NAME: P passed, F failed" on stdin (style.sh,
-# kcfi-check.sh), nothing if there is no such line.
-stage_counts() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p"; }
-
-# verdict_counts TEXT MESSAGE: c_pass c_fail c_skip from the guest verdict line in TEXT; with
-# no such line, "  FAIL: MESSAGE" and one failure.
-verdict_counts() {
+# closing_counts LINE TEXT MESSAGE: c_pass c_fail c_skip from the line of TEXT shaped as LINE,
+# in which P, F and S stand for the counts, in that order: "guest: P passed, F failed, S
+# skipped" (guest-verdict.sh) or "style: P passed, F failed" (a stage that skips nothing:
+# c_skip is 0). A line of another shape or stage does not count; with no such line,
+# "  FAIL: MESSAGE" and one failure.
+closing_counts() {
+	local re counts='\1 \2 0'
+	re=$(echo "$1" | sed 's/\<[PFS]\>/\\([0-9][0-9]*\\)/g')
+	case $1 in *' S skipped') counts='\1 \2 \3' ;; esac
 	c_pass= c_fail= c_skip=
-	read -r c_pass c_fail c_skip < <(echo "$1" | guest_counts)
-	[ -n "$c_pass" ] || { echo "  FAIL: $2"; c_pass=0 c_fail=1 c_skip=0; }
-}
-# stage_verdict_counts NAME TEXT MESSAGE: c_pass c_fail from TEXT's "NAME: P passed, F failed";
-# with no such line, "  FAIL: MESSAGE" and one failure.
-stage_verdict_counts() {
-	c_pass= c_fail=
-	read -r c_pass c_fail < <(echo "$2" | stage_counts "$1")
-	[ -n "$c_pass" ] || { echo "  FAIL: $3"; c_pass=0 c_fail=1; }
+	read -r c_pass c_fail c_skip < <(echo "$2" | sed -n "s/^$re\$/$counts/p")
+	[ -n "$c_pass" ] || { echo "  FAIL: $3"; c_pass=0 c_fail=1 c_skip=0; }
 }
 
 # cargo_counts LOG RC: judge the log of `cargo test` that exited RC. Prints its test lines

@@ -52,12 +52,13 @@ CARGO_OK = textwrap.dedent("""\
 
 class GuestVerdictLine(unittest.TestCase):
     def counts(self, text, msg="no verdict line"):
-        rc, out = bash('verdict_counts "$(cat "$v")" "$1"; echo "COUNTS $c_pass $c_fail $c_skip"'.replace("$1", msg), v=text)
+        rc, out = bash('closing_counts "guest: P passed, F failed, S skipped" "$(cat "$v")" "$1"; '
+                       'echo "COUNTS $c_pass $c_fail $c_skip"'.replace("$1", msg), v=text)
         self.assertEqual(rc, 0)
         return out
 
     def test_the_verdict_line_is_read_field_by_field(self):
-        # Bug caught: guest_counts swapping or dropping a field.
+        # Bug caught: closing_counts swapping or dropping a field.
         text = "  ok 1 a\n  FAIL: a problem\nguest: 12 passed, 3 failed, 1 skipped\n"
         self.assertEqual(self.counts(text), ["COUNTS 12 3 1"])
 
@@ -69,24 +70,28 @@ class GuestVerdictLine(unittest.TestCase):
         self.assertEqual(self.counts(""), ["  FAIL: no verdict line", "COUNTS 0 1 0"])
 
     def test_a_truncated_or_foreign_verdict_line_is_a_failure(self):
-        # A line cut short by a crash, an indented copy, or another stage's line is no verdict.
+        # A line cut short by a crash, an indented copy, another stage's line, or a count
+        # left out is no verdict.
         for text in ("guest: 3 passed, 0 failed\n", "  guest: 3 passed, 0 failed, 0 skipped\n",
-                     "vng: 3 passed, 0 failed, 0 skipped\n", "guest: 3 passed, 0 failed, 0 skipped, 2 more\n"):
+                     "vng: 3 passed, 0 failed, 0 skipped\n", "guest: 3 passed, 0 failed, 0 skipped, 2 more\n",
+                     "guest:  passed, 3 failed, 0 skipped\n"):
             with self.subTest(text=text):
                 self.assertEqual(self.counts(text), ["  FAIL: no verdict line", "COUNTS 0 1 0"])
 
     def test_a_stage_verdict_line_is_read(self):
-        rc, out = bash('stage_verdict_counts style "$(cat "$v")" "no verdict from style.sh"; echo "COUNTS $c_pass $c_fail"',
-                       v="  ok: rustfmt\n  FAIL: clippy\nstyle: 1 passed, 1 failed\n")
-        self.assertEqual(out, ["COUNTS 1 1"])
+        # A stage that skips nothing has no skip count: c_skip is 0.
+        rc, out = bash('closing_counts "style: P passed, F failed" "$(cat "$v")" "no verdict from style.sh"; '
+                       'echo "COUNTS $c_pass $c_fail $c_skip"', v="  ok: rustfmt\n  FAIL: clippy\nstyle: 1 passed, 1 failed\n")
+        self.assertEqual(out, ["COUNTS 1 1 0"])
 
     def test_a_missing_stage_verdict_line_is_a_failure(self):
         # Bug caught: style.sh or kcfi-check.sh dying before its last line, or another stage's
         # line taken for its own.
-        for text in ("  ok: rustfmt\n", "kcfi: 2 passed, 0 failed\n", ""):
+        for text in ("  ok: rustfmt\n", "kcfi: 2 passed, 0 failed\n", "style: 2 passed, 0 failed, 0 skipped\n", ""):
             with self.subTest(text=text):
-                rc, out = bash('stage_verdict_counts style "$(cat "$v")" "no verdict from style.sh"; echo "COUNTS $c_pass $c_fail"', v=text)
-                self.assertEqual(out, ["  FAIL: no verdict from style.sh", "COUNTS 0 1"])
+                rc, out = bash('closing_counts "style: P passed, F failed" "$(cat "$v")" "no verdict from style.sh"; '
+                               'echo "COUNTS $c_pass $c_fail $c_skip"', v=text)
+                self.assertEqual(out, ["  FAIL: no verdict from style.sh", "COUNTS 0 1 0"])
 
 
 class CargoCounts(unittest.TestCase):
