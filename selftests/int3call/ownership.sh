@@ -17,7 +17,7 @@ no_probe() { ! probe "$1"; }
 handler=$(grep '\[int3call\]$' /proc/kallsyms | awk '$3 ~ /on_die/ { print $3; exit }')
 [ -n "$handler" ] || die "our die notifier's symbol is not in /proc/kallsyms"
 # The method can succeed: a callback is an ordinary function of ours, and may be probed.
-ktap_check "control: a kprobe on a callback (int3call_cb1) is accepted" probe int3call_cb1
+ktap_check "control: a kprobe on a callback (int3call_counter) is accepted" probe int3call_counter
 BLACKLIST=/sys/kernel/debug/kprobes/blacklist
 blacklisted() { grep -q "	$1 \\[int3call\\]\$" "$BLACKLIST"; }
 # int3call_emul_p0_k2_t8: the stub a `new` hit on a flip to the iterator is sent to.

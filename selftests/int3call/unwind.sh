@@ -11,16 +11,16 @@ load_mod || die "insmod failed"
 
 # frames: the symbols the latest `echo run > unwind` (after the latest kmark) logged, one per line.
 frames() { klog | sed -n 's/.*int3call: unwind: #[0-9]* //p'; }
-# chain_ok SYM...: the trace starts in the callback (int3call_cb1, unless it tail-called the
+# chain_ok SYM...: the trace starts in the callback (int3call_counter, unless it tail-called the
 # capture), then has exactly SYM... (each a symbol+offset prefix), then a function of ours that
-# is neither our asm nor the traced function: its caller. The guess unwinder, or a frame
+# is neither our asm, a callback, nor the traced function: its caller. The guess unwinder, or a frame
 # without ORC data, puts stale or missing return addresses in between.
 chain_ok() {
 	frames | awk -v want="$*" '
 		BEGIN { n = split(want, w, " "); i = 1; res = 1 }
-		i == 1 && /^int3call_cb1\+/ { next }
+		i == 1 && /^int3call_counter\+/ { next }
 		i <= n { if (index($0, w[i]) != 1) exit; i++; next }
-		{ res = !(/\[int3call\]$/ && !/^int3call_(traced|tramp|iterate|cb)/); exit }
+		{ res = !(/\[int3call\]$/ && !/^int3call_(traced|tramp|iterate|livepatch|counter|probe[0-9])/); exit }
 		END { exit res }'
 }
 frames_have() { frames | grep -q "$1"; }
@@ -36,8 +36,8 @@ kmark
 # address, and the walk reached the system call's entry registers.
 ktap_check "custom trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
-ktap_check "custom: callback <- int3call_tramp_custom1 <- int3call_traced+0x5 <- our caller" \
-	chain_ok int3call_tramp_custom1+ int3call_traced+0x5/
+ktap_check "custom: callback <- int3call_tramp_counter <- int3call_traced+0x5 <- our caller" \
+	chain_ok int3call_tramp_counter+ int3call_traced+0x5/
 ktap_check "custom: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
 
 dbg_write callbacks +probe1
