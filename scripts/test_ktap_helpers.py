@@ -126,8 +126,10 @@ class Helpers:
                        KSFT_FAIL)
 
     def test_a_check_keeps_its_commands_status_and_arguments(self):
-        # A shell function (as the selftests' check()), a status other than 1, a missing command.
-        r = self.run_sh('is_x() { test "$1" = x; }\nktap_plan 5\nktap_check "x is x" is_x x\nktap_check "y is x" is_x y\n'
+        # A shell function (as the selftests' check()), a status other than 1, a missing command;
+        # the first two made by `each` from a case list, which also gives the plan its length.
+        r = self.run_sh('is_x() { test "$1" = x; }\ncheck_x() { ktap_check "$1 is x" is_x "$1"; }\nL="x\ny"\n'
+                        'ktap_plan $(( $(count_lines "$L") + 3 ))\neach check_x "$L"\n'
                         'ktap_check "exit 2" sh -c "exit 2"\nktap_check "no such command" int3call_no_such_command\n'
                         'ktap_check "an argument with spaces" test "a b" = "a b"\nktap_finish\n', stderr_ok=True)
         self.assertRun(r, ["TAP version 13", "1..5", "ok 1 x is x", "not ok 2 y is x", "not ok 3 exit 2",
@@ -239,9 +241,11 @@ class Helpers:
         self.assertRun(r, ["[custom] [e8 00 00 00 00] []"], KSFT_PASS)
 
     def test_dbg_write_writes_and_reports_a_refusal(self):
-        # Bug caught: a write the kernel refused (here /dev/full's ENOSPC) reported as done.
-        r = self.run_sh('dbg_write call 10; echo "rc=$? [$(cat "$DBG/call")]"\ndbg_write refuses 10; echo "rc=$?"\n')
-        self.assertRun(r, ["rc=0 [10]", "rc=1"], KSFT_PASS)
+        # Bug caught: a write the kernel refused (here /dev/full's ENOSPC) reported as done, or
+        # dbg_refuses, the selftests' check of a refusal, passing a write that was done.
+        r = self.run_sh('dbg_write call 10; echo "rc=$? [$(cat "$DBG/call")]"\ndbg_write refuses 10; echo "rc=$?"\n'
+                        'dbg_refuses call 11; echo "rc=$?"\ndbg_refuses refuses 11; echo "rc=$?"\n')
+        self.assertRun(r, ["rc=0 [10]", "rc=1", "rc=1", "rc=0"], KSFT_PASS)
 
     def test_site_is_and_busy_is(self):
         r = self.run_sh('for s in custom nop; do site_is $s && echo "site $s" || echo "not $s"; done\n'

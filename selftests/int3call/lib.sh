@@ -36,7 +36,31 @@ skip_all() { ktap_print_header; ktap_skip_all "$*"; exit "$KSFT_SKIP"; }
 # die MESSAGE: a broken precondition; the trap still cleans up.
 die() { ktap_diag "error: $*"; exit "$KSFT_FAIL"; }
 
+# A plan is computed from the test's case lists: count WORD... is how many words,
+# count_lines LIST how many lines.
+count() { echo $#; }
+count_lines() { printf '%s\n' "$1" | grep -c .; }
+# each FUNCTION LIST: FUNCTION once per line of LIST, with that line's words as arguments,
+# in this shell (a pipe into `while read` would run it in a subshell, which loses the KTAP
+# counts of its points).
+each() {
+	_each_fn=$1 _each_ifs=$IFS
+	set -f
+	IFS='
+'
+	set -- $2
+	IFS=$_each_ifs
+	for _each_line; do
+		set -- $_each_line
+		set +f
+		"$_each_fn" "$@"
+		set -f
+	done
+	set +f
+}
+
 is_loaded() { grep -q '^int3call ' /proc/modules; }
+is_unloaded() { ! is_loaded; }
 foreign_loaded() { grep -q '^int3call_foreign ' /proc/modules; }
 load_mod() { insmod "$KO" "$@"; }
 unload_mod() { ! is_loaded || rmmod int3call; }
@@ -82,6 +106,8 @@ ktap_check_no_splat() {
 dbg_get() { sed -n "s/^$2: //p" "$DBG/$1"; }
 # dbg_write FILE VALUE: write as `echo` would; fails (non-zero) when the kernel refuses it.
 dbg_write() { printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null; }
+# dbg_refuses FILE VALUE: the kernel refuses the write.
+dbg_refuses() { ! dbg_write "$1" "$2"; }
 # mode_of PATH: octal permission bits.
 mode_of() { stat -c %a "$1"; }
 
@@ -91,6 +117,9 @@ site_is() { test "$(dbg_get mode state) $(dbg_get mode site_ok)" = "$1 yes"; }
 calls_give() {
 	dbg_write call "$1" && test "$(dbg_get call v1) $(dbg_get call v2) $(dbg_get call corrupt)" = "$2 $3 0"
 }
+# on_cpu CPU CMD...: run CMD (a command, or a function of this file) in a process of its own
+# pinned to CPU.
+on_cpu() { _cpu=$1; shift; taskset -c "$_cpu" sh -c '. "$0"; "$@"' "$_here/lib.sh" "$@"; }
 # wait_for CMD...: poll (every 0.1 s, at most 30 s) until CMD succeeds.
 wait_for() {
 	_i=0
