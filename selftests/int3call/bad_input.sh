@@ -4,11 +4,43 @@
 # the state reads back unchanged.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 33
+long=$(head -c 200 /dev/zero | tr '\0' x)  # over MAX_INPUT (128)
+# The writes to refuse, one a line: FILE VALUE.
+BAD_WRITES="engine bogus
+engine KERNEL
+engine $long
+emulate newest
+emulate
+mode custom2
+mode
+callbacks livepatch
+callbacks +nosuch
+callbacks -counter
+callbacks +livepatch
+callbacks $long
+call 0
+call abc
+call -5
+call 999999999999
+stats bogus
+selftest go
+torture threads=0
+torture colour=red
+torture flips=x
+torture
+torture scenario=watch
+torture busted_may_crash=no
+bench jumps 5
+bench calls 0
+bench flips 100001
+bench calls
+unwind go
+unwind $long"
+ktap_plan $(( $(count_lines "$BAD_WRITES") + 3 ))
 load_mod || die "insmod failed"
 dbg_write engine module && dbg_write emulate old && dbg_write callbacks +livepatch || die "setup"
 before=$(snapshot)
-long=$(head -c 200 /dev/zero | tr '\0' x)  # over MAX_INPUT (128)
+
 # refused FILE VALUE: the write fails, a warning names the file, nothing changed.
 refused() {
 	kmark
@@ -16,16 +48,22 @@ refused() {
 	klog | grep -q "int3call: $1: \|int3call: mode: custom needs" || { echo "# no warning for $1"; return 1; }
 	test "$(snapshot)" = "$before"
 }
-for case in "engine:bogus" "engine:KERNEL" "engine:$long" "emulate:newest" "emulate:" \
-	"mode:custom2" "mode:" "callbacks:livepatch" "callbacks:+nosuch" "callbacks:-counter" \
-	"callbacks:+livepatch" "callbacks:$long" "call:0" "call:abc" "call:-5" "call:999999999999" \
-	"stats:bogus" "selftest:go" "torture:threads=0" "torture:colour=red" "torture:flips=x" \
-	"torture:" "torture:scenario=watch" "torture:busted_may_crash=no" "bench:jumps 5" "bench:calls 0" "bench:flips 100001" "bench:calls" \
-	"unwind:go" "unwind:$long"; do
-	file=${case%%:*} value=${case#*:}
-	ktap_check "$file refuses '$(echo "$value" | cut -c1-12)'" refused "$file" "$value"
-done
-ktap_check "mode custom with two callbacks is refused" sh -c ". ./lib.sh; dbg_write callbacks +counter; before=\$(snapshot); ! dbg_write mode custom && test \"\$(snapshot)\" = \"\$before\""
-ktap_check "the state still works after all that" sh -c ". ./lib.sh; site_is iterator && calls_give 50 0 50"
+# check_refused FILE VALUE...: the point for one bad write (the value's first 12 characters
+# name it).
+check_refused() {
+	_file=$1; shift
+	ktap_check "$_file refuses '$(echo "$*" | cut -c1-12)'" refused "$_file" "$*"
+}
+# With two callbacks the site runs the iterator: custom, which calls one, is refused.
+custom_refused_with_two_callbacks() {
+	dbg_write callbacks +counter
+	_two=$(snapshot)
+	! dbg_write mode custom && test "$(snapshot)" = "$_two"
+}
+still_works() { site_is iterator && calls_give 50 0 50; }
+
+each check_refused "$BAD_WRITES"
+ktap_check "mode custom with two callbacks is refused" custom_refused_with_two_callbacks
+ktap_check "the state still works after all that" still_works
 ktap_check_no_splat
 ktap_finish

@@ -8,9 +8,15 @@
 # the bytes in memory still show each step: a byte 0 written before the tail is seen here.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 7
+# The runs, one a line: ENGINE POLICY.
+RUNS="kernel new
+module new
+module old
+kernel nop"
+ktap_plan $(( $(count_lines "$RUNS") + 3 ))
 load_mod || die "insmod failed"
 t() { dbg_get torture "$1"; }
+
 # observe ENGINE POLICY: run until a run is judged (a run with no hit or no int3 seen is
 # inconclusive, ENODATA: retried with twice the flips, 3 tries); the write succeeds only on a
 # pass.
@@ -25,14 +31,18 @@ observe() {
 	done
 	return 1
 }
-for run in "kernel new" "module new" "module old" "kernel nop"; do
-	set -- $run
-	observe "$@"; rc=$?
-	ktap_check "$1/$2: pass, every snapshot legal (rc $rc; snapshots $(t snapshots), in a flip $(t snapshots_in_flip), with the int3 $(t snapshots_int3), illegal $(t illegal): $(t first_illegal); broken: $(t broken))" \
-		test "$rc $(t verdict) $(t scenario) $(t engine) $(t emulate) $(t broken) $(t illegal) $(t v2)" = "0 pass observer $1 $2 none 0 0"
-done
-ktap_check "the observer saw the int3 in the window and the site at rest" \
-	test "$(t snapshots_int3)" -gt 0 -a "$(t snapshots)" -gt "$(t snapshots_in_flip)"
-ktap_check "the site is a NOP again, with no callback" sh -c ". ./lib.sh; site_is nop && test \"\$(cat $DBG/callbacks)\" = '' && calls_give 100 100 0"
+# observed_legal ENGINE POLICY: the run passes, and no snapshot was illegal.
+observed_legal() {
+	observe "$1" "$2"; _rc=$?
+	ktap_diag "$1/$2: rc $_rc; snapshots $(t snapshots), in a flip $(t snapshots_in_flip), with the int3 $(t snapshots_int3), illegal $(t illegal): $(t first_illegal); broken: $(t broken)"
+	test "$_rc $(t verdict) $(t scenario) $(t engine) $(t emulate) $(t broken) $(t illegal) $(t v2)" = "0 pass observer $1 $2 none 0 0"
+}
+check_observed() { ktap_check "$1/$2: pass, every snapshot legal" observed_legal "$1" "$2"; }
+saw_int3_and_rest() { test "$(t snapshots_int3)" -gt 0 -a "$(t snapshots)" -gt "$(t snapshots_in_flip)"; }
+nop_again() { site_is nop && test "$(cat "$DBG/callbacks")" = '' && calls_give 100 100 0; }
+
+each check_observed "$RUNS"
+ktap_check "the observer saw the int3 in the window and the site at rest" saw_int3_and_rest
+ktap_check "the site is a NOP again, with no callback" nop_again
 ktap_check_no_splat
 ktap_finish

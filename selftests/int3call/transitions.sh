@@ -6,54 +6,73 @@
 # counts are exact.
 . "$(dirname "$0")/lib.sh"
 setup
+ENGINES="kernel module"
 N=200
-ktap_plan 29
+# Per engine: 9 points as callbacks come and go, 4 as `mode` forces the site; then 3 more.
+ktap_plan $(( $(count $ENGINES) * (9 + 4) + 3 ))
 load_mod || die "insmod failed"
+
 # hits CB: the hit count of callback CB.
 hits() { dbg_get stats "cb_$1"; }
-for engine in kernel module; do
+# site_runs_v1 STATE, site_runs_v2 STATE: the site is in STATE, and N calls all run the
+# original body (v1), or all run the live patch (v2).
+site_runs_v1() { site_is "$1" && calls_give $N $N 0; }
+site_runs_v2() { site_is "$1" && calls_give $N 0 $N; }
+livepatch_in_custom() { site_is custom && test "$(dbg_get mode callback)" = livepatch && calls_give $N 0 $N; }
+
+for engine in $ENGINES; do
 	dbg_write engine $engine || die "engine $engine"
 	dbg_write stats reset
-	ktap_check "$engine: at rest the site is a NOP and calls run v1" sh -c ". ./lib.sh; site_is nop && calls_give $N $N 0"
+	ktap_check "$engine: at rest the site is a NOP and calls run v1" site_runs_v1 nop
 	dbg_write callbacks +livepatch
-	ktap_check "$engine: +livepatch -> custom trampoline, every call runs v2" \
-		sh -c ". ./lib.sh; site_is custom && test \$(dbg_get mode callback) = livepatch && calls_give $N 0 $N"
+	ktap_check "$engine: +livepatch -> custom trampoline, every call runs v2" livepatch_in_custom
 	ktap_check "$engine: livepatch called once per call" test "$(hits livepatch)" -eq $N
 	dbg_write callbacks +counter
-	ktap_check "$engine: +counter -> iterator, every call runs v2" sh -c ". ./lib.sh; site_is iterator && calls_give $N 0 $N"
+	ktap_check "$engine: +counter -> iterator, every call runs v2" site_runs_v2 iterator
 	ktap_check "$engine: iterator called both callbacks once per call" \
 		test "$(hits livepatch) $(hits counter)" = "$((2 * N)) $N"
 	dbg_write callbacks -counter
-	ktap_check "$engine: -counter -> back to the custom trampoline" sh -c ". ./lib.sh; site_is custom && calls_give $N 0 $N"
+	ktap_check "$engine: -counter -> back to the custom trampoline" site_runs_v2 custom
 	ktap_check "$engine: counter no longer called" test "$(hits livepatch) $(hits counter)" = "$((3 * N)) $N"
 	dbg_write callbacks -livepatch
-	ktap_check "$engine: -livepatch -> NOP, calls run v1 again" sh -c ". ./lib.sh; site_is nop && calls_give $N $N 0"
+	ktap_check "$engine: -livepatch -> NOP, calls run v1 again" site_runs_v1 nop
 	ktap_check "$engine: flips counted (4)" test "$(dbg_get stats flips_$engine)" -eq 4
 done
-# Forced flips, on both engines, with only the counter registered: the result stays v1.
-for engine in kernel module; do
+
+# Forced flips, with only the counter registered: the result stays v1.
+# forced STATE: `mode STATE` puts the site in STATE, and N calls run v1.
+forced() { dbg_write mode "$1" && site_runs_v1 "$1"; }
+forced_iterator() { forced iterator && test "$(dbg_get mode forced)" = yes; }
+forced_nop() { forced nop && test "$(hits counter)" -eq $N; }
+forced_custom() {
+	forced custom && test "$(dbg_get mode callback)" = counter && test "$(hits counter)" -eq $((2 * N))
+}
+back_to_auto() { dbg_write mode auto && site_is custom && test "$(dbg_get mode forced)" = no; }
+for engine in $ENGINES; do
 	dbg_write engine $engine
 	dbg_write callbacks +counter
 	dbg_write stats reset
-	ktap_check "$engine: mode iterator forces the iterator" sh -c ". ./lib.sh; dbg_write mode iterator && site_is iterator && calls_give $N $N 0 && test \$(dbg_get mode forced) = yes"
-	ktap_check "$engine: mode nop forces a NOP: the counter is not called" sh -c ". ./lib.sh; dbg_write mode nop && site_is nop && calls_give $N $N 0 && test \$(dbg_get stats cb_counter) -eq $N"
-	ktap_check "$engine: mode custom forces the counter's custom trampoline" sh -c ". ./lib.sh; dbg_write mode custom && site_is custom && test \$(dbg_get mode callback) = counter && calls_give $N $N 0 && test \$(dbg_get stats cb_counter) -eq $((2 * N))"
-	ktap_check "$engine: mode auto returns to the policy" sh -c ". ./lib.sh; dbg_write mode auto && site_is custom && test \$(dbg_get mode forced) = no"
+	ktap_check "$engine: mode iterator forces the iterator" forced_iterator
+	ktap_check "$engine: mode nop forces a NOP: the counter is not called" forced_nop
+	ktap_check "$engine: mode custom forces the counter's custom trampoline" forced_custom
+	ktap_check "$engine: mode auto returns to the policy" back_to_auto
 	dbg_write callbacks -counter
 done
+
 # The live patch with a forced NOP: calls miss it, and the module says so.
 dbg_write callbacks +livepatch
 dbg_write mode nop
 ktap_check "forced NOP with the live patch registered: v1 runs (the patch is bypassed)" calls_give $N $N 0
 dbg_write mode auto
 dbg_write callbacks -livepatch
+
 # The counter counts on the CPU that made the call: pin the caller to the last online CPU, and
 # exactly its slot grows by N (a count on the wrong CPU, or only in the sum, fails).
 counts_on_the_calling_cpu() {
 	cpu=$(($(nproc) - 1))
 	dbg_write callbacks +counter || return 1
 	before=$(dbg_get stats counter_per_cpu)
-	taskset -c "$cpu" sh -c ". ./lib.sh; calls_give $N $N 0" || return 1
+	on_cpu "$cpu" calls_give $N $N 0 || return 1
 	after=$(dbg_get stats counter_per_cpu)
 	dbg_write callbacks -counter
 	echo "$before" "|" "$after" | awk -v cpu="$cpu" -v n="$N" '{

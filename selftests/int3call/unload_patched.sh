@@ -5,18 +5,25 @@
 # the original NOP. (A reload brings fresh text, so checking after a reload proves nothing.)
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 7
+ENGINES="kernel module"
+ktap_plan $(( $(count $ENGINES) * 3 + 1 ))
 NOP5="0f 1f 44 00 00"
-for engine in kernel module; do
+
+# restored_to_nop: the unload logged the site restored to the NOP.
+restored_to_nop() {
+	_restored=$(klog | sed -n 's/.*unload: site restored to //p')
+	ktap_diag "logged: site restored to ${_restored:-nothing}"
+	test "$_restored" = "$NOP5"
+}
+
+for engine in $ENGINES; do
 	load_mod || die "insmod failed"
 	dbg_write engine $engine
 	dbg_write callbacks +livepatch && dbg_write callbacks +counter
 	ktap_check "$engine: site is patched (iterator) before unload" site_is iterator
 	kmark
 	ktap_check "$engine: rmmod with the site patched succeeds" unload_mod
-	restored=$(klog | sed -n 's/.*unload: site restored to //p')
-	ktap_check "$engine: the unload logged the site restored to the NOP (logged: ${restored:-nothing})" \
-		test "$restored" = "$NOP5"
+	ktap_check "$engine: the unload logged the site restored to the NOP" restored_to_nop
 done
 ktap_check_no_splat
 ktap_finish

@@ -11,10 +11,10 @@ load_mod || die "insmod failed"
 
 # frames: the symbols the latest `echo run > unwind` (after the latest kmark) logged, one per line.
 frames() { klog | sed -n 's/.*int3call: unwind: #[0-9]* //p'; }
-# chain_ok SYM...: the trace starts in the callback (int3call_counter, unless it tail-called the
-# capture), then has exactly SYM... (each a symbol+offset prefix), then a function of ours that
-# is neither our asm, a callback, nor the traced function: its caller. The guess unwinder, or a frame
-# without ORC data, puts stale or missing return addresses in between.
+# chain_ok SYM...: the trace starts in the callback (int3call_counter, unless it tail-called
+# the capture), then has exactly SYM... (each a symbol+offset prefix), then a function of ours
+# that is neither our asm, a callback, nor the traced function: its caller. The guess
+# unwinder, or a frame without ORC data, puts stale or missing return addresses in between.
 chain_ok() {
 	frames | awk -v want="$*" '
 		BEGIN { n = split(want, w, " "); i = 1; res = 1 }
@@ -25,9 +25,9 @@ chain_ok() {
 }
 frames_have() { frames | grep -q "$1"; }
 show_frames() { frames | sed 's/^/# /'; }
-
-ktap_check "unwind is refused while the site is a NOP" sh -c '! printf "run\n" >'"$DBG"'/unwind'
 refusal_says_why() { klog | grep -q 'int3call: unwind: the site (nop) does not call the counter'; }
+
+ktap_check "unwind is refused while the site is a NOP" dbg_refuses unwind run
 ktap_check "the refusal says why" refusal_says_why
 
 dbg_write callbacks +counter
