@@ -1,5 +1,6 @@
 #!/bin/sh
-# A long torture: FLIPS flips per engine with emulate=new (issue 4's proof run).
+# A long torture: FLIPS flips per engine with emulate=new, to show that no call is missed over
+# many flips (scripts/run-guest.sh long; not part of make check).
 DBG=/sys/kernel/debug/int3call
 insmod /int3call.ko
 for e in kernel module; do
