@@ -6,7 +6,8 @@
 setup
 long=$(head -c 200 /dev/zero | tr '\0' x)  # over MAX_INPUT (128)
 # The writes to refuse, one a line: FILE VALUE.
-BAD_WRITES="engine bogus
+BAD_WRITES="
+engine bogus
 engine KERNEL
 engine $long
 emulate newest

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 setup
 # The variants, one a line: VARIANT ENGINE INVARIANT, the invariant it breaks on that engine.
-VARIANTS="swap_emulation kernel target
+VARIANTS="
+swap_emulation kernel target
 swap_emulation module target
 iter_drop kernel missed
 iter_drop module missed

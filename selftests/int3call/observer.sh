@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 setup
 # The runs, one a line: ENGINE POLICY.
-RUNS="kernel new
+RUNS="
+kernel new
 module new
 module old
 kernel nop"

@@ -11,7 +11,8 @@
 setup
 CYCLES=${CYCLES:-4}
 # The long writes that rmmod must wait for, one a line: FILE VALUE.
-LONG_WRITES="call 100000000
+LONG_WRITES="
+call 100000000
 bench calls 100000000"
 ktap_plan $(( $(count_lines "$LONG_WRITES") + 6 ))
 t() { dbg_get torture "$1"; }
