@@ -14,7 +14,7 @@ echo "v1 = original body ran, v2 = the live patch applied. A call that hits the 
 echo "flip is in flight is emulated (int3 hits / emulated); see the torture for those."
 echo
 printf '%-7s %-14s %-9s %-8s %-7s %6s %6s %6s %9s %8s %5s %8s %5s\n' \
-	engine step state site policy calls v1 v2 livepatch counter int3 emulated flips
+	engine step state site emulate calls v1 v2 livepatch counter int3 emulated flips
 for engine in kernel module; do
 	w engine $engine
 	w stats reset

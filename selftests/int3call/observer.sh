@@ -8,7 +8,7 @@
 # the bytes in memory still show each step: a byte 0 written before the tail is seen here.
 . "$(dirname "$0")/lib.sh"
 setup
-# The runs, one a line: ENGINE POLICY.
+# The runs, one a line: ENGINE EMULATION.
 RUNS="
 kernel new
 module new
@@ -18,7 +18,7 @@ ktap_plan $(( $(count_lines "$RUNS") + 3 ))
 load_mod || die "insmod failed"
 t() { dbg_get torture "$1"; }
 
-# observe ENGINE POLICY: run until a run is judged (a run with no hit or no int3 seen is
+# observe ENGINE EMULATION: run until a run is judged (a run with no hit or no int3 seen is
 # inconclusive, ENODATA: retried with twice the flips, 3 tries); the write succeeds only on a
 # pass.
 observe() {
@@ -32,7 +32,7 @@ observe() {
 	done
 	return 1
 }
-# observed_legal ENGINE POLICY: the run passes, and no snapshot was illegal.
+# observed_legal ENGINE EMULATION: the run passes, and no snapshot was illegal.
 observed_legal() {
 	observe "$1" "$2"; _rc=$?
 	ktap_diag "$1/$2: rc $_rc; snapshots $(t snapshots), in a flip $(t snapshots_in_flip), with the int3 $(t snapshots_int3), illegal $(t illegal): $(t first_illegal); broken: $(t broken)"

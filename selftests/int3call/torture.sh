@@ -1,21 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Under fire: 4 caller threads call the traced function while the site flips between the
-# custom and the iterator trampoline, on each engine with each policy. With new/old no call
+# custom and the iterator trampoline, on each engine with each emulation. With new/old no call
 # is missed; with nop (the pre-2019 behaviour) calls are missed, exactly one per skipped hit.
-# Each policy leaves its signature: the target its hits went to in each direction of a flip
+# Each emulation leaves its signature: the target its hits went to in each direction of a flip
 # (to_custom, to_iterator), which the module's verdict checks ("broken: target").
 # A run with no int3 hit proves nothing (the write fails with ENODATA): it is retried with a
 # wider window, then failed.
 . "$(dirname "$0")/lib.sh"
 setup
 ENGINES="kernel module"
-POLICIES="new old nop"
-ktap_plan $(( $(count $ENGINES) * $(count $POLICIES) + 5 ))
+EMULATIONS="new old nop"
+ktap_plan $(( $(count $ENGINES) * $(count $EMULATIONS) + 5 ))
 load_mod || die "insmod failed"
 t() { dbg_get torture "$1"; }
 
-# torture ENGINE POLICY: run until a run lands hits (window doubles each try, 3 tries); the
+# torture ENGINE EMULATION: run until a run lands hits (window doubles each try, 3 tries); the
 # status of the last write.
 torture() {
 	w=100 flips=100
@@ -28,8 +28,8 @@ torture() {
 	done
 	return 1
 }
-# passes ENGINE POLICY: a run passes, its report is its own (its engine, policy and scenario,
-# read back), and it leaves its policy's count: no miss with new or old, one miss per
+# passes ENGINE EMULATION: a run passes, its report is its own (its engine, emulation and
+# scenario, read back), and it leaves its emulation's count: no miss with new or old, one miss per
 # emulated hit with nop.
 passes() {
 	torture "$1" "$2"; _rc=$?
@@ -53,12 +53,12 @@ failing_run_fails() {
 }
 
 for engine in $ENGINES; do
-	for policy in $POLICIES; do
-		case $policy in
+	for emulation in $EMULATIONS; do
+		case $emulation in
 		nop) expect="missed = emulated_nop > 0" ;;
 		*) expect="0 missed" ;;
 		esac
-		ktap_check "$engine/$policy: $expect, invariants hold" passes $engine $policy
+		ktap_check "$engine/$emulation: $expect, invariants hold" passes $engine $emulation
 	done
 done
 # stop ends a long run early and cleanly.
