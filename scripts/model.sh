@@ -42,8 +42,16 @@ mutant write_all "$(printf '\twrite_all();\n\tskip')"
 
 # run DIR KIND DEFINES...: one spin run; sets r_err (0 = holds), r_what, r_states, r_mem, r_time
 run() {
-	local dir=$1 kind=$2 out
+	local dir=$1 kind=$2 out d name
 	shift 2
+	# A -D switch the model never reads would run the default silently (a renamed switch did).
+	for d in $BOUNDS "$@"; do
+		case $d in -D*) name=${d#-D}; name=${name%%=*} ;; *) continue ;; esac
+		if ! grep -qw "$name" "$work/$dir/int3.pml"; then
+			r_err=1 r_what="-D$name: a switch int3.pml never reads" r_states=0 r_mem=0 r_time=0
+			return
+		fi
+	done
 	# shellcheck disable=SC2086
 	if ! in_sysroot_sharing "$work" "$root" sh "$work/$dir/pan.sh" "$work/$dir" "$kind" $BOUNDS "$@" >"$work/run.log" 2>&1; then
 		r_err=1 r_what="spin or gcc failed: $(head -3 "$work/run.log" | tr '\n' ' ')" r_states=0 r_mem=0 r_time=0
@@ -93,7 +101,7 @@ prop() {
 		trail code
 	fi
 }
-M="-DENGINE=0" K="-DENGINE=1" NEW="-DPOLICY=0" OLD="-DPOLICY=1" NOP="-DPOLICY=2"
+M="-DENGINE=0" K="-DENGINE=1" NEW="-DEMULATION=0" OLD="-DEMULATION=1" NOP="-DEMULATION=2"
 prop "(a) no torn instruction executes [module, new]" safety holds $M $NEW -DCHECK_A=1
 prop "(a) no torn instruction executes [kernel, new]" safety holds $K $NEW -DCHECK_A=1
 prop "(b) our int3s always claimed, a foreign one never [module, new]" safety holds $M $NEW -DCHECK_B=1

@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The control races. `selftest` keeps its result across `echo reset > stats`. `reset` and
-# `stop` act under the same mutex as a torture's start: a reset is refused while a run owns
-# the counters, and a stop written as soon as the run is visible is never lost. window_us
-# means microseconds (high-resolution timers, not a 4 ms tick), and the window is measured.
+# `stop` act under the same mutex as a torture's start: a reset, and a self-test with its own
+# int3, are refused while a run owns the site, and a stop written as soon as the run is visible
+# is never lost. window_us means microseconds (high-resolution timers, not a 4 ms tick), and
+# the window is measured.
 . "$(dirname "$0")/lib.sh"
 setup
 STOPS=5
-ktap_plan 8
+ktap_plan 9
 load_mod || die "insmod failed"
 t() { dbg_get torture "$1"; }
 
@@ -36,6 +37,7 @@ ktap_check "$STOPS stops written as the run starts all end their run" stops_neve
 pid=$!
 wait_for busy_is torture
 ktap_check "reset is refused while a run owns the counters" dbg_refuses stats reset
+ktap_check "selftest run is refused while a run owns the site" dbg_refuses selftest run
 dbg_write torture stop
 wait_for busy_is no
 wait $pid
