@@ -33,6 +33,24 @@ mod interface_words {
     const BUSTED_SH: &str = include_str!("../../selftests/int3call/busted.sh");
     const MODEL_SH: &str = include_str!("../../scripts/model.sh");
     const FILES_SH: &str = include_str!("../../selftests/int3call/debugfs_files.sh");
+    /// The selftests that run every engine or every emulation, by name.
+    const SELFTESTS: [(&str, &str); 5] = [
+        ("bench_smoke.sh", include_str!("../../selftests/int3call/bench_smoke.sh")),
+        ("busted.sh", include_str!("../../selftests/int3call/busted.sh")),
+        ("torture.sh", include_str!("../../selftests/int3call/torture.sh")),
+        ("transitions.sh", include_str!("../../selftests/int3call/transitions.sh")),
+        ("unload_patched.sh", include_str!("../../selftests/int3call/unload_patched.sh")),
+    ];
+
+    /// The words of a selftest's `NAME="a b c"` line, if it has one.
+    fn list<'a>(script: &'a str, name: &str) -> Option<Vec<&'a str>> {
+        let prefix = format!("{name}=\"");
+        script
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|l| l.strip_suffix('"'))
+            .map(|l| l.split_whitespace().collect())
+    }
 
     fn documented(word: &str) -> bool {
         README.contains(&format!("`{word}`")) || README.contains(&format!("`{word}:`"))
@@ -65,12 +83,17 @@ mod interface_words {
 
     #[test]
     fn the_files_test_checks_every_file() {
-        let line = FILES_SH
-            .lines()
-            .find_map(|l| l.strip_prefix("FILES=\""))
-            .and_then(|l| l.strip_suffix('"'))
-            .expect("debugfs_files.sh declares FILES=\"...\"");
         let want: Vec<&str> = File::ALL.iter().map(|f| f.name()).collect();
-        assert_eq!(line.split_whitespace().collect::<Vec<_>>(), want);
+        assert_eq!(list(FILES_SH, "FILES"), Some(want));
+    }
+
+    #[test]
+    fn the_selftests_run_every_engine_and_every_emulation() {
+        let engines: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        let emulations: Vec<&str> = Emulation::ALL.iter().map(|e| e.name()).collect();
+        for (name, script) in SELFTESTS {
+            assert_eq!(list(script, "ENGINES"), Some(engines.clone()), "{name}: ENGINES");
+        }
+        assert_eq!(list(SELFTESTS[2].1, "EMULATIONS"), Some(emulations), "torture.sh");
     }
 }
