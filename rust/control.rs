@@ -128,6 +128,11 @@ pub(crate) struct Control {
 /// and that no long write owns the site, with the control mutex held for the whole write.
 /// Every state-changing operation a debugfs handler can reach is a method of `Gate` (or
 /// starts with one, as [`Control::claim`] does), so no handler can skip the check.
+///
+/// # Invariants
+///
+/// `st` is the locked control state of `ctl`; when [`Control::gate`] (the only constructor)
+/// made it, the state was not closed and no long write owned the site.
 pub(crate) struct Gate<'a> {
     st: Guard<'a, State, MutexBackend>,
     ctl: &'a Control,
@@ -209,6 +214,7 @@ impl Control {
     pub(crate) fn gate(&self, file: File) -> Result<Gate<'_>> {
         let st = self.state.lock();
         st.idle(file)?;
+        // INVARIANT: `st` is our state, locked, and `idle` found it open with no owner.
         Ok(Gate { st, ctl: self })
     }
 
