@@ -44,7 +44,16 @@ echo "host: $upass passed, $ufail failed, $uskip skipped"
 fi
 fail_fast "host unit tests"
 
-mpass=0 mfail=0
+# script_stage NAME SCRIPT: runs scripts/SCRIPT, shows its lines but its closing one
+# ("NAME: P passed, F failed"), and adds its counts to the host stages'.
+script_stage() {
+	local out
+	out=$("$INT3CALL_TOP/scripts/$2" 2>&1)
+	echo "$out" | grep -v "^$1: "
+	closing_counts "$1: P passed, F failed" "$out" "no verdict from $2"
+	upass=$((upass + c_pass)) ufail=$((ufail + c_fail))
+}
+
 # The model does not depend on the kernel: it runs with the default series only (CI's 7.3 run
 # would repeat the same minute of spin on the same table).
 if [ $debug = 0 ] && [ "$INT3CALL_SERIES" != "$INT3CALL_SERIES_DEFAULT" ]; then
@@ -52,21 +61,14 @@ if [ $debug = 0 ] && [ "$INT3CALL_SERIES" != "$INT3CALL_SERIES_DEFAULT" ]; then
 elif [ $debug = 0 ]; then
 	# What TCG cannot show (it never tears a fetch): spin on the protocol table the code emits.
 	echo "== model: spin on the int3 protocol (make model; one point per property and per mutant)"
-	model=$("$INT3CALL_TOP/scripts/model.sh" 2>&1)
-	echo "$model" | grep -v '^model: '
-	closing_counts "model: P passed, F failed" "$model" "no verdict from model.sh"; mpass=$c_pass mfail=$c_fail
+	script_stage model model.sh
 fi
-upass=$((upass + mpass)) ufail=$((ufail + mfail))
 fail_fast model
 
-spass=0 sfail=0
 if [ $debug = 0 ]; then
 	echo "== style: the kernel's rustfmt and clippy on our Rust"
-	style=$("$INT3CALL_TOP/scripts/style.sh" 2>&1)
-	echo "$style" | grep -v '^style: '
-	closing_counts "style: P passed, F failed" "$style" "no verdict from style.sh"; spass=$c_pass sfail=$c_fail
+	script_stage style style.sh
 fi
-upass=$((upass + spass)) ufail=$((ufail + sfail))
 fail_fast style
 
 echo "== build (sysroot, kernel, module, initramfs)"
