@@ -86,6 +86,12 @@ trail() {
 
 echo "== model: spin $(in_sysroot "$root" spin -V | awk '{ print $3 }') on scripts/model/int3.pml, tables emitted by rust/protocol.rs"
 echo "   bounds: $BOUNDS (1 foreign int3 owner), exhaustive, pan -m20000 -w22"
+# The guard itself: a switch the model does not read must fail its point, not run the default.
+run code safety -DINT3CALL_NO_SUCH_SWITCH=1
+case $r_what in
+*"a switch int3.pml never reads") ok "a -D switch int3.pml never reads is refused (-DINT3CALL_NO_SUCH_SWITCH)" ;;
+*) bad "a -D switch int3.pml never reads ran anyway (${r_what:-no error})" ;;
+esac
 echo "-- properties of the code (module engine: INT3_PROTOCOL and on_int3; kernel engine: alternative.c)"
 # prop LABEL KIND EXPECT DEFINES...: one point (EXPECT: holds, or the violation spin must find)
 prop() {
