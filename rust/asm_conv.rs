@@ -33,3 +33,21 @@ macro_rules! annotate_noendbr {
         )
     };
 }
+
+/// The body of a static-call trampoline whose key has no function
+/// (`ARCH_DEFINE_STATIC_CALL_NULL_TRAMP`, [`arch/x86/include/asm/static_call.h`]): five
+/// bytes that return, since `__static_call_validate()` wants the signature at offset 5.
+///
+/// [`arch/x86/include/asm/static_call.h`]: srctree/arch/x86/include/asm/static_call.h
+#[cfg(CONFIG_MITIGATION_RETHUNK)]
+macro_rules! static_call_null {
+    () => {
+        "    jmp __x86_return_thunk"
+    };
+}
+#[cfg(not(CONFIG_MITIGATION_RETHUNK))]
+macro_rules! static_call_null {
+    () => {
+        "    ret\n    int3\n    nop\n    nop\n    nop"
+    };
+}

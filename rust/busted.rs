@@ -43,12 +43,16 @@ impl Busted {
         !self.destructive() || may_crash || on_a_hypervisor
     }
 
-    /// The engine the bug lives in, when only one has it (the kernel's own flips and int3
-    /// handler are not ours to break).
-    pub(crate) fn needs(self) -> Option<Engine> {
+    /// Whether the bug lives in code `engine` runs: the module engine's protocol and handler
+    /// are ours to break on `module` only, the emulation's target only where our stubs see
+    /// the hits, and our iterator everywhere but on `ftrace`, whose list function calls the
+    /// ops. The live patch is ours on every engine (ftrace's op calls it too).
+    pub(crate) fn applies_to(self, engine: Engine) -> bool {
         match self {
-            Busted::Spin | Busted::Torn | Busted::NoSync => Some(Engine::Module),
-            _ => None,
+            Busted::Spin | Busted::Torn | Busted::NoSync => engine == Engine::Module,
+            Busted::SwapEmulation => engine.picks_emulation(),
+            Busted::IterDrop => engine != Engine::Ftrace,
+            Busted::None | Busted::LpFlaky => true,
         }
     }
 }
@@ -66,10 +70,18 @@ mod tests {
     }
 
     #[test]
-    fn handler_and_protocol_bugs_need_the_module_engine() {
-        assert_eq!(Busted::Spin.needs(), Some(Engine::Module));
-        assert_eq!(Busted::Torn.needs(), Some(Engine::Module));
-        assert_eq!(Busted::SwapEmulation.needs(), None);
+    fn each_variant_applies_to_the_engines_that_run_its_code() {
+        assert!(Busted::Spin.applies_to(Engine::Module));
+        assert!(!Busted::Spin.applies_to(Engine::Kernel));
+        assert!(!Busted::Torn.applies_to(Engine::StaticCall));
+        assert!(Busted::SwapEmulation.applies_to(Engine::Kernel));
+        assert!(!Busted::SwapEmulation.applies_to(Engine::StaticCall));
+        assert!(!Busted::IterDrop.applies_to(Engine::Ftrace));
+        assert!(Busted::IterDrop.applies_to(Engine::StaticCall));
+        for e in Engine::ALL {
+            assert!(Busted::LpFlaky.applies_to(e), "{e:?}");
+            assert!(Busted::None.applies_to(e), "{e:?}");
+        }
     }
 
     #[test]

@@ -109,6 +109,20 @@ const ALL: [Callback; policy::CALLBACKS.len()] = [
     int3call_probe6,
 ];
 
+/// Runs callback `cb` (ignored if out of range): the ftrace engine's ops call it.
+///
+/// # Safety
+///
+/// `regs` points to the complete `pt_regs` of a traced call, through which the caller
+/// returns, honouring a changed `ip` (the trampolines' contract).
+#[inline(always)]
+pub(crate) unsafe fn run(cb: usize, regs: *mut bindings::pt_regs) {
+    if let Some(f) = ALL.get(cb) {
+        // SAFETY: forwarded contract on `regs`.
+        unsafe { f(regs) };
+    }
+}
+
 /// The iterator: calls every registered callback, in registry order.
 ///
 /// # Safety

@@ -43,8 +43,12 @@ pub(crate) enum Reject {
     NotText,
     Unknown,
     OutOfRange,
-    /// A busted variant that lives in the module engine, asked for on the kernel engine.
+    /// A busted variant in code the engine does not run.
     WrongEngine,
+    /// An emulation other than `new` on an engine whose int3 handler is the kernel's.
+    KernelEmulates,
+    /// The observer on `ftrace`, whose bytes only ftrace knows ahead of a flip.
+    ObserverNeedsOurBytes,
 }
 
 impl Reject {
@@ -56,7 +60,13 @@ impl Reject {
             Reject::Unknown => "unknown value",
             Reject::OutOfRange => "number out of range",
             Reject::WrongEngine => {
-                "this busted variant breaks the module engine: add engine=module"
+                "this busted variant breaks code this engine does not run (README: busted variants)"
+            }
+            Reject::KernelEmulates => {
+                "on this engine the kernel's int3 handler emulates the new instruction: emulate=new only"
+            }
+            Reject::ObserverNeedsOurBytes => {
+                "the observer needs the bytes of each flip ahead of it, which only ftrace knows: scenario=livepatch on engine=ftrace"
             }
         }
     }
@@ -174,7 +184,7 @@ pub(crate) enum TortureCmd {
 }
 
 /// `stop`, or `key=value` words (any order, defaults for the rest): `threads=N`,
-/// `flips=N`, `engine=kernel|module`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`,
+/// `flips=N`, `engine=NAME`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`,
 /// `scenario=livepatch|observer`, `busted_may_crash=yes`.
 pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if input == "stop" {
@@ -205,8 +215,14 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
             _ => return Err(Reject::Unknown),
         }
     }
-    if p.busted.needs().is_some_and(|e| e != p.engine) {
+    if !p.busted.applies_to(p.engine) {
         return Err(Reject::WrongEngine);
+    }
+    if !p.engine.picks_emulation() && p.emulation != Emulation::New {
+        return Err(Reject::KernelEmulates);
+    }
+    if p.engine == Engine::Ftrace && p.scenario == Scenario::Observer {
+        return Err(Reject::ObserverNeedsOurBytes);
     }
     Ok(TortureCmd::Start(p))
 }
@@ -366,6 +382,32 @@ mod tests {
         );
         assert_eq!(torture_cmd("busted=iter"), Err(Reject::Unknown));
         assert_eq!(torture_cmd("busted=spin"), Err(Reject::WrongEngine));
+        assert_eq!(
+            torture_cmd("engine=ftrace busted=iter_drop"),
+            Err(Reject::WrongEngine)
+        );
+        assert_eq!(
+            torture_cmd("engine=static_call emulate=old"),
+            Err(Reject::KernelEmulates)
+        );
+        assert_eq!(
+            torture_cmd("engine=ftrace emulate=nop"),
+            Err(Reject::KernelEmulates)
+        );
+        assert_eq!(
+            torture_cmd("engine=ftrace scenario=observer"),
+            Err(Reject::ObserverNeedsOurBytes)
+        );
+        let on_static_call = TortureParams {
+            engine: Engine::StaticCall,
+            scenario: Scenario::Observer,
+            busted: Busted::LpFlaky,
+            ..TORTURE_DEFAULTS
+        };
+        assert_eq!(
+            torture_cmd("engine=static_call scenario=observer busted=lp_flaky"),
+            Ok(TortureCmd::Start(on_static_call))
+        );
         let spin = TortureParams {
             busted: Busted::Spin,
             engine: Engine::Module,

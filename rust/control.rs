@@ -362,14 +362,13 @@ impl State {
         injected::set_busted(crate::busted::Busted::None);
         let mut restored = Ok(());
         if !self.closed {
-            restored = self.go(syms, SiteState::Nop);
-            match restored {
-                Ok(()) => callbacks::set_registered(0),
-                Err(e) => pr_err!(
+            restored = self.back_to_rest(syms);
+            if let Err(e) = restored {
+                pr_err!(
                     "torture: restoring the site failed ({:?}): it stays {} with its callbacks\n",
                     e,
                     self.site.kind().name()
-                ),
+                );
             }
         }
         (self.engine, self.emulation, self.window_us) =
@@ -398,6 +397,13 @@ impl State {
         if new == self.site {
             return Ok(());
         }
+        if !self.engine.picks_emulation() && self.emulation != Emulation::New {
+            pr_warn!(
+                "engine {}: the kernel's int3 handler emulates the new instruction: set emulate to new\n",
+                self.engine.name()
+            );
+            return Err(EINVAL);
+        }
         let window = Delta::from_micros(self.window_us.into());
         site::flip(
             syms,
@@ -415,6 +421,10 @@ impl State {
 
     fn set_mode(&mut self, syms: &KernelSyms, mode: Option<StateKind>) -> Result {
         self.open()?;
+        if self.engine == Engine::Ftrace && mode.is_some() {
+            pr_warn!("mode: on engine ftrace, ftrace's policy picks the state: only auto\n");
+            return Err(EINVAL);
+        }
         let mask = callbacks::registered();
         let target = match mode {
             None => policy::auto_state(mask),
@@ -443,7 +453,12 @@ impl State {
         }
         // Registered before the flip, so the iterator already calls it when the site moves.
         callbacks::set_registered(mask | 1 << cb);
-        if let Err(e) = self.go(syms, policy::auto_state(mask | 1 << cb)) {
+        let moved = if self.engine == Engine::Ftrace {
+            self.ftrace_flip(cb, mask | 1 << cb)
+        } else {
+            self.go(syms, policy::auto_state(mask | 1 << cb))
+        };
+        if let Err(e) = moved {
             callbacks::set_registered(mask);
             return Err(e);
         }
@@ -459,7 +474,11 @@ impl State {
             return Err(EINVAL);
         }
         // The site stops calling it first; only then does the iterator stop.
-        self.go(syms, policy::auto_state(mask & !(1 << cb)))?;
+        if self.engine == Engine::Ftrace {
+            self.ftrace_flip(cb, mask & !(1 << cb))?;
+        } else {
+            self.go(syms, policy::auto_state(mask & !(1 << cb)))?;
+        }
         callbacks::set_registered(mask & !(1 << cb));
         self.forced = None;
         Ok(())
@@ -467,7 +486,44 @@ impl State {
 
     fn set_engine(&mut self, engine: Engine) -> Result {
         self.open()?;
+        let at_rest =
+            self.site == SiteState::Nop && callbacks::registered() == 0 && self.forced.is_none();
+        if engine.on_our_site() != self.engine.on_our_site() && !at_rest {
+            pr_warn!(
+                "engine: {} -> {} changes the site under test, so both must be at rest first (a NOP, no callback registered, mode auto)\n",
+                self.engine.name(),
+                engine.name()
+            );
+            return Err(EBUSY);
+        }
         self.engine = engine;
+        Ok(())
+    }
+
+    /// Engine `ftrace`: registers (or unregisters) callback `cb`'s op, which leaves the
+    /// callbacks `mask`; ftrace's policy, which ours copies, moves the site it owns. The
+    /// registry follows only once ftrace did: it is what ftrace runs.
+    fn ftrace_flip(&mut self, cb: usize, mask: u32) -> Result {
+        site::ftrace_flip(cb, mask & (1 << cb) != 0)?;
+        self.site = policy::auto_state(mask);
+        callbacks::set_registered(mask);
+        Ok(())
+    }
+
+    /// The site back to a NOP with no callback: on `ftrace`, every op unregistered (the live
+    /// patch last, as it was first); on the others, one flip.
+    fn back_to_rest(&mut self, syms: &KernelSyms) -> Result {
+        if self.engine != Engine::Ftrace {
+            self.go(syms, SiteState::Nop)?;
+            callbacks::set_registered(0);
+            return Ok(());
+        }
+        let mut mask = callbacks::registered();
+        while mask != 0 {
+            let cb = 31 - mask.leading_zeros() as usize;
+            mask &= !(1 << cb);
+            self.ftrace_flip(cb, mask)?;
+        }
         Ok(())
     }
 
@@ -481,8 +537,14 @@ impl State {
     fn restore(&mut self, syms: &KernelSyms) -> Result {
         self.closed = true;
         self.emulation = Emulation::New;
-        let r = self.go(syms, SiteState::Nop);
-        callbacks::set_registered(0);
+        let r = self.back_to_rest(syms);
+        if r.is_ok() {
+            // Every op is unregistered: their filters can go.
+            crate::sys::ftrace::release();
+            // The key as the NOP site says, whichever engine flipped it last.
+            // SAFETY: the control mutex is held (`&mut self`), serialising every key use.
+            unsafe { crate::sys::static_call::key_names(0) };
+        }
         r
     }
 }
@@ -492,7 +554,10 @@ impl State {
 pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
     let _claim = ctl.claim(File::Call)?;
     // The site cannot change while the claim stands.
-    let site_state = ctl.state.lock().site;
+    let (site_state, engine) = {
+        let st = ctl.state.lock();
+        (st.site, st.engine)
+    };
     let want_v2 = policy::patches(site_state, callbacks::registered());
     let mut report = CallReport::default();
     for x in 0..n {
@@ -500,7 +565,7 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
             report.interrupted = true;
             break;
         }
-        let r = traced::call_traced(x);
+        let r = traced::call_traced(engine, x);
         report.calls += 1;
         stats::CALLS.inc();
         match r.wrapping_sub(x) {
@@ -563,7 +628,10 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
         return Err(crate::sys::ffi::eopnotsupp());
     }
     let _claim = ctl.claim(File::Unwind)?;
-    let site_state = ctl.state.lock().site;
+    let (site_state, engine) = {
+        let st = ctl.state.lock();
+        (st.site, st.engine)
+    };
     if !policy::runs(site_state, callbacks::registered(), policy::COUNTER) {
         pr_warn!(
             "unwind: the site ({}) does not call the counter callback: echo +counter > callbacks\n",
@@ -572,7 +640,7 @@ pub(crate) fn unwind(ctl: &Control) -> Result<unwind::Trace> {
         return Err(EINVAL);
     }
     unwind::arm();
-    traced::call_traced(0);
+    traced::call_traced(engine, 0);
     let Some(trace) = unwind::take() else {
         pr_err!("unwind: the counter callback took no stack trace\n");
         return Err(EIO);

@@ -121,15 +121,24 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if st.forced().is_some() { "yes" } else { "no" }
     )?;
     writeln!(f, "busy: {}", st.busy().map_or("no", File::name))?;
-    let b = site::read_site();
+    // The site under test: ftrace's on `ftrace`, ours on the other engines.
+    let on_ftrace = st.engine() == Engine::Ftrace;
+    let b = if on_ftrace {
+        site::read_ftrace_site()
+    } else {
+        site::read_site()
+    };
     writeln!(
         f,
         "site: {:02x} {:02x} {:02x} {:02x} {:02x}",
         b[0], b[1], b[2], b[3], b[4]
     )?;
     // Whether the live bytes decode to what the state says: a check a test can assert on.
-    let want = site::insn_of(st.site());
-    let ok = insn::decode(traced::site(), &b) == Some(want);
+    let ok = if on_ftrace {
+        site::ftrace_site_ok(st.site())
+    } else {
+        insn::decode(traced::site(), &b) == Some(site::insn_of(st.site()))
+    };
     writeln!(f, "site_ok: {}", if ok { "yes" } else { "no" })
 }
 
@@ -362,6 +371,14 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             )?;
         }
         writeln!(f)?;
+    }
+    writeln!(f, "calls_in_flip: {}", r.calls_in_flip)?;
+    if r.engine.is_some_and(|e| !e.picks_emulation()) {
+        // Said, not shown as zeros that look like a measurement.
+        writeln!(
+            f,
+            "not_countable: emulated hits and their targets: the kernel's int3 handler emulates on this engine"
+        )?;
     }
     writeln!(f, "int3_hits: {}", r.int3_hits)?;
     writeln!(f, "stale_int3: {}", r.stale_int3)?;

@@ -75,13 +75,19 @@ impl Drop for Int3Call {
             pr_err!("unload: restoring the call site failed: {:?}\n", e);
         }
         let b = site::read_site();
+        let f = site::read_ftrace_site();
         pr_info!(
-            "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}\n",
+            "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}, ftrace's site to {:02x} {:02x} {:02x} {:02x} {:02x}\n",
             b[0],
             b[1],
             b[2],
             b[3],
-            b[4]
+            b[4],
+            f[0],
+            f[1],
+            f[2],
+            f[3],
+            f[4]
         );
     }
 }

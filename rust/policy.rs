@@ -77,6 +77,26 @@ named! {
         /// The int3 protocol of `smp_text_poke_single()`, written here; our die notifier
         /// emulates.
         Module = "module",
+        /// The kernel's ftrace: one `ftrace_ops` per callback on a site ftrace owns; ftrace
+        /// picks the state, writes it and emulates.
+        Ftrace = "ftrace",
+        /// The kernel's static calls: the site is an inline static-call site of our key, and
+        /// a flip is `__static_call_update()`; the kernel writes and emulates.
+        StaticCall = "static_call",
+    }
+}
+
+impl Engine {
+    /// Whether our emulation stubs see the hits, so that the run picks the emulation: on
+    /// `ftrace` and `static_call` the kernel's handler emulates the new instruction itself.
+    pub(crate) fn picks_emulation(self) -> bool {
+        matches!(self, Engine::Kernel | Engine::Module)
+    }
+
+    /// Whether the engine rewrites our own site (`traced::site`); `ftrace` rewrites the site
+    /// ftrace owns, and only ftrace's policy moves it.
+    pub(crate) fn on_our_site(self) -> bool {
+        self != Engine::Ftrace
     }
 }
 

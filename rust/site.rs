@@ -29,7 +29,9 @@ use crate::{
     },
     stats,
     sys::{
+        ftrace,
         kcall,
+        static_call,
         symbols::KernelSyms, //
     },
     traced, //
@@ -375,8 +377,66 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             module_engine(&guard, site, &new, stub, steps, || hold_for(flip.window));
             stats::FLIPS_MODULE.inc();
         }
+        Engine::StaticCall => {
+            // The kernel takes `text_mutex` itself; what the site holds was verified above,
+            // and no flip of ours can run before the kernel's (the control mutex).
+            drop(guard);
+            let func = traced::trampoline(flip.new).unwrap_or(0);
+            // SAFETY: the control mutex (held by our caller) serialises every use of the key.
+            unsafe { static_call::key_names(traced::trampoline(flip.old).unwrap_or(0)) };
+            // SAFETY: `func` is 0 or one of our trampolines; process context, and neither
+            // `text_mutex` (dropped above) nor any lock the update takes is held.
+            unsafe { static_call::update(func) };
+            stats::FLIPS_STATIC_CALL.inc();
+        }
+        Engine::Ftrace => {
+            pr_err!("flip: the ftrace engine flips by registering ops, not by a state\n");
+            return Err(EINVAL);
+        }
     }
     Ok(())
+}
+
+/// A flip on the engine `ftrace`: registers (or unregisters) the op of callback `cb`, and
+/// ftrace moves the site it owns. Published to the callers like any flip, and our die
+/// notifier takes an int3 of it that the kernel's handler declined, as for the kernel engine.
+pub(crate) fn ftrace_flip(cb: usize, register: bool) -> Result {
+    let _flipping = Flipping::begin(traced::ftrace_site());
+    let bytes = read_ftrace_site();
+    let _published = Published::begin(&bytes, &bytes);
+    if register {
+        ftrace::register(cb)?;
+    } else {
+        ftrace::unregister(cb)?;
+    }
+    stats::FLIPS_FTRACE.inc();
+    Ok(())
+}
+
+/// The five bytes of the site ftrace owns.
+pub(crate) fn read_ftrace_site() -> [u8; insn::SITE_LEN] {
+    // SAFETY: 5 bytes of our own, always-mapped text; a racing flip only shows a mix.
+    unsafe { core::ptr::read_volatile(traced::ftrace_site() as *const [u8; insn::SITE_LEN]) }
+}
+
+/// Whether the site ftrace owns holds what ftrace's policy gives `state`: a NOP; the one op's
+/// own trampoline for `custom`; a call elsewhere (ftrace's list caller) for `iterator`.
+pub(crate) fn ftrace_site_ok(state: SiteState) -> bool {
+    let site = traced::ftrace_site();
+    match (state, insn::decode(site, &read_ftrace_site())) {
+        (SiteState::Nop, Some(Insn::Nop)) => true,
+        (SiteState::Custom(cb), Some(Insn::Call(to))) => to == ftrace::trampoline(cb),
+        (SiteState::Iterator, Some(Insn::Call(to))) => {
+            (0..policy::CALLBACKS.len()).all(|cb| to != ftrace::trampoline(cb))
+        }
+        _ => false,
+    }
+}
+
+/// The flip sequence (`FLIP_SEQ`): a caller that reads the same value before and after its
+/// calls, at rest (`% 3 == 0`), made none of them while a flip was in progress.
+pub(crate) fn flip_seq() -> u64 {
+    FLIP_SEQ.load(Relaxed)
 }
 
 /// The five bytes the site holds now.
@@ -401,6 +461,9 @@ pub(crate) fn read_site() -> [u8; insn::SITE_LEN] {
 /// moves the CPU past the site, so every trap completes one call.
 #[inline(always)]
 pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
+    if site == traced::ftrace_site() {
+        return on_ftrace_int3(frame, site);
+    }
     if site != traced::site() {
         return false;
     }
@@ -454,6 +517,45 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     if FLIPPING.load(Ordering::Acquire) == site {
         // A kernel-engine flip's int3 that the kernel's handler declined (its bookkeeping
         // was not yet, or no longer, visible to this CPU): ours, and gone when the flip ends.
+        stats::REWINDS_FLIP.inc();
+        emulate::int3_emulate_jmp(frame, site);
+        return true;
+    }
+    stats::INT3_FOREIGN.inc();
+    false
+}
+
+/// An int3 on the site ftrace owns that the kernel's handler declined: ftrace writes that site
+/// with the kernel's int3 protocol, so the handler saw the int3 gone or its batch not yet (or
+/// no longer) visible. A gone int3 is emulated as the complete instruction that stands there
+/// now (any `call`: ftrace's trampolines are not ours to list), as on our own site; an int3
+/// still there during one of our ftrace flips is run again. Anything else is not ours.
+#[inline(always)]
+fn on_ftrace_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
+    // SAFETY: `site` is our own mapped text; reading one byte has no side effect.
+    let byte = unsafe { core::ptr::read_volatile(site as *const u8) };
+    if byte != insn::INT3 {
+        let mut bytes = read_ftrace_site();
+        bytes[0] = byte;
+        match emulate::after_gone_int3(site, insn::decode(site, &bytes), |_| true) {
+            emulate::AfterGone::Past(ip) => {
+                stats::STALE_INT3.inc();
+                emulate::int3_emulate_jmp(frame, ip);
+            }
+            emulate::AfterGone::Call(target) => {
+                stats::STALE_INT3.inc();
+                // SAFETY: a kernel-mode int3 on a 5-byte call site of ours (the entry left the
+                // gap below `sp`); `target` is the call ftrace completed there.
+                unsafe { emulate::int3_emulate_call(frame, target) };
+            }
+            emulate::AfterGone::Rewind(ip) => {
+                stats::REWINDS_GONE.inc();
+                emulate::int3_emulate_jmp(frame, ip);
+            }
+        }
+        return true;
+    }
+    if FLIPPING.load(Ordering::Acquire) == site {
         stats::REWINDS_FLIP.inc();
         emulate::int3_emulate_jmp(frame, site);
         return true;

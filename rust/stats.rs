@@ -71,10 +71,12 @@ pub(crate) static VERIFY_REFUSED: Counter = Counter::new();
 /// Completed flips, per engine.
 pub(crate) static FLIPS_KERNEL: Counter = Counter::new();
 pub(crate) static FLIPS_MODULE: Counter = Counter::new();
+pub(crate) static FLIPS_FTRACE: Counter = Counter::new();
+pub(crate) static FLIPS_STATIC_CALL: Counter = Counter::new();
 
 /// The plain counters with their `stats` keys, in print order (the per-callback and
 /// per-emulation counts are printed next to them by `debugfs.rs`).
-pub(crate) static ALL: [(&str, &Counter); 17] = [
+pub(crate) static ALL: [(&str, &Counter); 19] = [
     ("calls", &CALLS),
     ("result_v1", &RESULT_V1),
     ("result_v2", &RESULT_V2),
@@ -88,6 +90,8 @@ pub(crate) static ALL: [(&str, &Counter); 17] = [
     ("verify_refused", &VERIFY_REFUSED),
     ("flips_kernel", &FLIPS_KERNEL),
     ("flips_module", &FLIPS_MODULE),
+    ("flips_ftrace", &FLIPS_FTRACE),
+    ("flips_static_call", &FLIPS_STATIC_CALL),
     ("int3_notified", &INT3_NOTIFIED),
     ("selftest_hits", &SELFTEST_HITS),
     ("selftest_runs", &SELFTEST_RUNS),

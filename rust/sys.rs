@@ -9,15 +9,19 @@
 //! * `kcall`: static calls of ours that reach non-exported kernel functions directly.
 //! * `symbols`: resolves those functions at load, and names code addresses.
 //! * `smp`: cross-CPU calls (the protocol's sync) and the online mask.
+//! * `static_call`: the traced site's own static-call key (the engine `static_call`).
+//! * `ftrace`: the ftrace ops of the engine `ftrace`, one per callback.
 //! * `unwind`: the ORC stack trace taken in a callback.
 //! * `debugfs_files`: debugfs files whose `.owner` pins the module while open.
 
 pub(crate) mod debugfs_files;
 pub(crate) mod ffi;
 pub(crate) mod frame;
+pub(crate) mod ftrace;
 pub(crate) mod kcall;
 pub(crate) mod kthread;
 pub(crate) mod notifier;
 pub(crate) mod smp;
+pub(crate) mod static_call;
 pub(crate) mod symbols;
 pub(crate) mod unwind;

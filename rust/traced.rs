@@ -48,7 +48,10 @@ core::arch::global_asm!(
     ".type int3call_traced, @function",
     "int3call_traced:",
     annotate_noendbr!(),
-    "    .byte 0x0f, 0x1f, 0x44, 0x00, 0x00", // the patch site: BYTES_NOP5
+    // The patch site: an inline static-call site of our key (objtool lists it in
+    // `.static_call_sites`), which the kernel turns into a NOP5 at load, since the key has no
+    // function: at rest it is the NOP an `-mfentry` site holds.
+    "    call __SCT__int3call_traced",
     // Rust computes the site's end (a call's rel32 is relative to it), and the compiler may
     // fold that into a reference to this address: to objtool, one more address taken.
     annotate_noendbr!(),
@@ -63,6 +66,19 @@ core::arch::global_asm!(
     "    lea rax, [rdi + {v2}]",
     asm_ret!(),
     ".size int3call_traced_v2, . - int3call_traced_v2",
+    // The traced function whose site ftrace owns (engine `ftrace`): a `call __fentry__`,
+    // which objtool turns into a NOP5 and lists in `__mcount_loc`, as the compiler's
+    // `-mfentry` does for C. Its body is v1's.
+    ".p2align 4",
+    ".globl int3call_ftraced",
+    ".type int3call_ftraced, @function",
+    "int3call_ftraced:",
+    annotate_noendbr!(),
+    "    call __fentry__",
+    annotate_noendbr!(),
+    "    lea rax, [rdi + {v1}]",
+    asm_ret!(),
+    ".size int3call_ftraced, . - int3call_ftraced",
     // The benchmarks' baseline: v1's body with no site in front of it.
     ".p2align 4",
     ".globl int3call_plain",
@@ -97,6 +113,7 @@ core::arch::global_asm!(
     ".endm",
     "INT3CALL_BENCH_LOOP int3call_loop_plain, int3call_plain",
     "INT3CALL_BENCH_LOOP int3call_loop_traced, int3call_traced",
+    "INT3CALL_BENCH_LOOP int3call_loop_ftraced, int3call_ftraced",
     ".purgem INT3CALL_BENCH_LOOP",
     // ---- trampolines ------------------------------------------------------------------
     ".macro INT3CALL_TRAMPOLINE name, callee",
@@ -209,6 +226,29 @@ core::arch::global_asm!(
     ".p2align 4",
     "int3call_emul_stubs_end:",
     ".popsection",
+    // The key's trampoline: what `ARCH_DEFINE_STATIC_CALL_NULL_TRAMP` emits, a return and
+    // the signature `__static_call_validate()` checks. No caller uses it: the site is
+    // patched inline; `__static_call_update()` rewrites it with the site.
+    ".pushsection .static_call.text, \"ax\"",
+    ".balign 4",
+    ".globl __SCT__int3call_traced",
+    "__SCT__int3call_traced:",
+    annotate_noendbr!(),
+    static_call_null!(),
+    ".byte 0x0f, 0xb9, 0xcc",
+    ".type __SCT__int3call_traced, @function",
+    ".size __SCT__int3call_traced, . - __SCT__int3call_traced",
+    ".popsection",
+    // Its key, as `DEFINE_STATIC_CALL_NULL` lays it out: no function, no sites list yet
+    // (`type = 1`). The kernel links our site to it at load and owns its sites list.
+    ".pushsection .data, \"aw\"",
+    ".balign 8",
+    ".globl __SCK__int3call_traced",
+    ".type __SCK__int3call_traced, @object",
+    "__SCK__int3call_traced:",
+    "    .quad 0, 1",
+    ".size __SCK__int3call_traced, 16",
+    ".popsection",
     // Their span, for `check_layout`: a constant the assembler works out. (Taking the end
     // label's address from Rust would point objtool at whatever function comes next.)
     ".pushsection .rodata, \"a\"",
@@ -262,9 +302,11 @@ const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
 
 extern "C" {
     fn int3call_traced(x: u64) -> u64;
+    fn int3call_ftraced(x: u64) -> u64;
     fn int3call_traced_v2(x: u64) -> u64;
     fn int3call_loop_plain(n: u64) -> u64;
     fn int3call_loop_traced(n: u64) -> u64;
+    fn int3call_loop_ftraced(n: u64) -> u64;
     fn int3call_tramp_livepatch();
     fn int3call_tramp_counter();
     fn int3call_tramp_probe1();
@@ -282,6 +324,12 @@ extern "C" {
 #[inline(always)]
 pub(crate) fn site() -> usize {
     int3call_traced as usize
+}
+
+/// Address of the site ftrace owns (engine `ftrace`), `int3call_ftraced`'s first byte.
+#[inline(always)]
+pub(crate) fn ftrace_site() -> usize {
+    int3call_ftraced as usize
 }
 
 /// Where the live patch sends calls.
@@ -341,11 +389,21 @@ pub(crate) fn stub(index: usize) -> usize {
     int3call_emul_stubs as usize + 16 * index
 }
 
-/// Calls the traced function once.
-pub(crate) fn call_traced(x: u64) -> u64 {
-    // SAFETY: `int3call_traced` follows the C ABI; whatever its site holds (NOP, or a call to
-    // a trampoline that saves and restores every register) it returns `x` plus a tag.
-    unsafe { int3call_traced(x) }
+/// Calls the traced function of `engine` once: the one whose site ftrace owns on `ftrace`,
+/// the one of our own site on the others.
+#[inline(always)]
+pub(crate) fn call_traced(engine: policy::Engine, x: u64) -> u64 {
+    if engine == policy::Engine::Ftrace {
+        // SAFETY: `int3call_ftraced` follows the C ABI; whatever ftrace made its site (NOP,
+        // or a call to an ftrace trampoline, which saves and restores the registers) it
+        // returns `x` plus a tag.
+        unsafe { int3call_ftraced(x) }
+    } else {
+        // SAFETY: `int3call_traced` follows the C ABI; whatever its site holds (NOP, or a
+        // call to a trampoline that saves and restores every register) it returns `x` plus
+        // a tag.
+        unsafe { int3call_traced(x) }
+    }
 }
 
 /// Calls the plain function (v1 without a site) for x = n down to 1, and returns the sum of
@@ -361,6 +419,13 @@ pub(crate) fn loop_traced(n: u64) -> u64 {
     // SAFETY: as `loop_plain`; `int3call_traced` is safe to call whatever its site holds
     // (see `call_traced`).
     unsafe { int3call_loop_traced(n) }
+}
+
+/// As [`loop_traced`], for the traced function whose site ftrace owns.
+pub(crate) fn loop_ftraced(n: u64) -> u64 {
+    // SAFETY: as `loop_plain`; `int3call_ftraced` is safe to call whatever ftrace made its
+    // site (see `call_traced`).
+    unsafe { int3call_loop_ftraced(n) }
 }
 
 /// Checks what the assembler cannot check for us (jump sizes are relaxed late): every stub

@@ -91,6 +91,10 @@ pub(crate) struct Report {
     /// The run's emulation's hits, by [`Target`], per [`Direction`]: the
     /// emulation's signature.
     pub(crate) by_direction: [ByTarget; Direction::ALL.len()],
+    /// Calls made while a flip was in progress (in batches that a flip's start or end
+    /// crossed, or that ran within one): on `ftrace` and `static_call`, where the kernel's
+    /// handler emulates and no hit can be counted, what shows that calls met the flips.
+    pub(crate) calls_in_flip: u64,
     /// Module engine: hits our die notifier emulated.
     pub(crate) int3_hits: u64,
     /// Hits on an int3 already gone, emulated as the instruction that stands there.
@@ -236,7 +240,8 @@ pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     if r.cb_livepatch != r.v2 {
         b |= Invariant::Livepatch.bit();
     }
-    if hits != ours {
+    // Where the kernel's handler emulates, no hit may reach any of our stubs.
+    if hits != ours || (!engine.picks_emulation() && hits != 0) {
         b |= Invariant::Emulation.bit();
     }
     let want = expected_targets(r.scenario, emulation);
@@ -272,16 +277,29 @@ pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     b
 }
 
+/// Whether a run shows nothing: its calls never met a flip. Where our stubs see the hits
+/// (`kernel`, `module`): no emulated hit. Where the kernel's handler emulates (`ftrace`,
+/// `static_call`) no hit can be counted: no flip, no call while a flip was in progress, or
+/// no callback hit at all.
+fn unproven(r: &Report) -> bool {
+    match r.engine {
+        Some(e) if !e.picks_emulation() => {
+            r.flips == 0 || r.calls_in_flip == 0 || r.cb_livepatch + r.cb_counter == 0
+        }
+        _ => r.emulated.iter().sum::<u64>() == 0,
+    }
+}
+
 /// The verdict on a judged report: any broken invariant fails it; otherwise a stopped run
-/// is `stopped`, and a run that no hit reached, or whose observer never saw the int3, proves
-/// nothing.
+/// is `stopped`, and a run whose calls met no flip, or whose observer never saw the int3,
+/// proves nothing.
 pub(crate) fn verdict(r: &Report) -> Verdict {
     let unseen = r.scenario == Scenario::Observer && r.snapshots_int3 == 0;
     if r.broken != 0 {
         Verdict::Fail
     } else if r.stopped {
         Verdict::Stopped
-    } else if r.emulated.iter().sum::<u64>() == 0 || unseen {
+    } else if unproven(r) || unseen {
         Verdict::Inconclusive
     } else {
         Verdict::Pass
@@ -351,6 +369,7 @@ mod tests {
     }
 
     fn judge(mut r: Report, engine: Engine, emulation: Emulation) -> (u32, Verdict) {
+        r.engine = Some(engine);
         r.broken = broken(&r, engine, emulation);
         (r.broken, verdict(&r))
     }
@@ -602,6 +621,40 @@ mod tests {
             judge(r, Engine::Module, Emulation::New).0,
             Invariant::Rewinds.bit() | Invariant::Int3Hits.bit()
         );
+    }
+
+    #[test]
+    fn where_the_kernel_emulates_calls_must_meet_flips_and_no_stub_may_see_a_hit() {
+        for e in [Engine::Ftrace, Engine::StaticCall] {
+            let mut r = healthy(Emulation::New);
+            r.emulated = [0; Emulation::ALL.len()];
+            r.by_direction = Default::default();
+            (r.flips, r.calls_in_flip) = (10, 300);
+            assert_eq!(judge(r, e, Emulation::New), (0, Verdict::Pass), "{e:?}");
+            // Calls never met a flip, or nothing flipped, or no callback ran: nothing shown.
+            for (flips, in_flip) in [(10, 0), (0, 300)] {
+                (r.flips, r.calls_in_flip) = (flips, in_flip);
+                assert_eq!(
+                    judge(r, e, Emulation::New),
+                    (0, Verdict::Inconclusive),
+                    "{e:?}"
+                );
+            }
+            (r.flips, r.calls_in_flip) = (10, 300);
+            let mut quiet = r;
+            (quiet.cb_livepatch, quiet.cb_counter, quiet.v2, quiet.v1) = (0, 0, 0, 1000);
+            quiet.scenario = Scenario::Observer;
+            quiet.snapshots_int3 = 1;
+            assert_eq!(judge(quiet, e, Emulation::New).1, Verdict::Inconclusive);
+            // A hit at one of our stubs: something emulated that should not have.
+            r.emulated[Emulation::New as usize] = 1;
+            r.by_direction[Direction::ToCustom as usize][Target::Livepatch as usize] = 1;
+            assert_eq!(
+                judge(r, e, Emulation::New).0,
+                Invariant::Emulation.bit(),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]

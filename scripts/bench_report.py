@@ -14,6 +14,8 @@ ROWS = [
     ("plain", "plain function, no site", None),
     ("nop", "traced function, site at NOP", "plain"),
     ("custom", "custom trampoline, 1 callback", "ftrace_1_regs"),
+    ("static_call_custom", "custom trampoline, site flipped by static_call", "custom"),
+    ("ftrace_engine_1", "engine ftrace: our op (SAVE_REGS) on our ftrace site", "ftrace_1_regs"),
     ("iterator_1", "iterator trampoline, 1 callback", "ftrace_1_regs"),
     ("iterator_2", "iterator trampoline, 2 callbacks", "ftrace_2_regs"),
     ("iterator_4", "iterator trampoline, 4 callbacks", "ftrace_4_regs"),
@@ -30,8 +32,10 @@ ROWS = [
     ("emulated", "call emulated from int3 (module engine, window held)", "custom"),
     ("flip_kernel", "one flip, kernel engine (smp_text_poke_single)", None),
     ("flip_module", "one flip, module engine (Rust protocol)", "flip_kernel"),
+    ("flip_static_call", "one flip, static_call engine (__static_call_update)", "flip_kernel"),
+    ("flip_ftrace", "one flip, ftrace engine (an op unregistered or registered)", "flip_kernel"),
 ]
-FLIP_ROWS = {"flip_kernel", "flip_module"}
+FLIP_ROWS = {"flip_kernel", "flip_module", "flip_static_call", "flip_ftrace"}
 
 
 def parse(lines):
@@ -111,7 +115,8 @@ def text_table(table, gl):
 def svg(table, unit_note):
     """Horizontal bars: call rows on one scale, flip rows on another (they are ~1000x apart)."""
     colour = lambda n: "#4c72b0" if n.startswith(("custom", "iterator", "emulated", "flip_module")) else (
-        "#dd8452" if n.startswith(("ftrace", "flip_kernel")) else "#8c8c8c")
+        "#dd8452" if n.startswith(("ftrace", "static_call", "flip_kernel", "flip_ftrace", "flip_static_call"))
+        else "#8c8c8c")
     bar_h, gap, left, width = 16, 6, 170, 520
     panels = [[r for r in table if r[0] not in FLIP_ROWS], [r for r in table if r[0] in FLIP_ROWS]]
     y, parts = 30, []

@@ -112,7 +112,14 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
     let windows = (site::WINDOW_NS_SUM.get(), site::WINDOWS.get());
     report.ns = match cmd.what {
         BenchWhat::Plain => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain)?,
+        BenchWhat::Calls if engine == Engine::Ftrace => {
+            time_calls(cmd.n, tag, traced::loop_ftraced)?
+        }
         BenchWhat::Calls => time_calls(cmd.n, tag, traced::loop_traced)?,
+        BenchWhat::Emulated if !engine.on_our_site() => {
+            pr_warn!("bench: emulated runs on our own site: choose another engine than ftrace\n");
+            return Err(EINVAL);
+        }
         BenchWhat::Emulated => {
             report.engine = Some(Engine::Module);
             time_emulated(&ctl.syms, site, cmd.n, tag)?
@@ -147,7 +154,9 @@ fn time_emulated(syms: &KernelSyms, site: SiteState, n: u64, tag: u64) -> Result
 }
 
 /// `n` round trips of the site to NOP and back, with the current engine; a signal ends the
-/// run between two round trips, with the site where it was.
+/// run between two round trips, with the site where it was. On `ftrace`, where registering
+/// ops is the flip, a round trip unregisters the last callback's op and registers it again:
+/// custom -> NOP -> custom with one op, iterator -> custom -> iterator with more.
 fn time_flips(ctl: &Control, back: SiteState, n: u64) -> Result<i64> {
     if back == SiteState::Nop {
         pr_warn!("bench: flips needs a callback registered (the site goes to nop and back)\n");
@@ -165,12 +174,22 @@ fn time_flips(ctl: &Control, back: SiteState, n: u64) -> Result<i64> {
         }
         let mut st = ctl.state.lock();
         let start = Instant::<Monotonic>::now();
-        let trip = st
-            .go(&ctl.syms, SiteState::Nop)
-            .and_then(|()| st.go(&ctl.syms, back));
+        let trip = if st.engine == Engine::Ftrace {
+            let mask = callbacks::registered();
+            let cb = 31 - mask.leading_zeros() as usize;
+            st.ftrace_flip(cb, mask & !(1 << cb))
+                .and_then(|()| st.ftrace_flip(cb, mask))
+        } else {
+            st.go(&ctl.syms, SiteState::Nop)
+                .and_then(|()| st.go(&ctl.syms, back))
+        };
         ns += start.elapsed().as_nanos();
         if let Err(e) = trip {
-            // Put the site back where it was, so the state stays as it was.
+            // Put the site back where it was, so the state stays as it was (on ftrace, the
+            // op that failed to come back is not registered: the state says so).
+            if st.engine == Engine::Ftrace {
+                return Err(e);
+            }
             if let Err(again) = st.go(&ctl.syms, back) {
                 pr_err!(
                     "bench: the site could not go back after a failed flip: {:?}\n",

@@ -23,6 +23,7 @@ use crate::{
     policy::{
         self,
         Emulation,
+        Engine,
         StateKind, //
     },
     protocol,
@@ -83,6 +84,8 @@ struct CallerStats {
     v1: Counter,
     v2: Counter,
     corrupt: Counter,
+    /// Calls in batches that a flip was in progress for (`Report::calls_in_flip`).
+    in_flip: Counter,
 }
 
 const MAX: usize = crate::command::MAX_THREADS as usize;
@@ -92,21 +95,29 @@ static CALLERS: [CallerStats; MAX] = [const {
         v1: Counter::new(),
         v2: Counter::new(),
         corrupt: Counter::new(),
+        in_flip: Counter::new(),
     }
 }; MAX];
 
 /// A caller kthread: call, check, repeat, until told to stop. Its `data` is the index of its
-/// `CALLERS` slot.
+/// `CALLERS` slot plus `ENGINE_SHIFT` times the engine's.
 struct Caller;
+
+const ENGINE_SHIFT: usize = 256;
 
 impl ThreadFn for Caller {
     fn run(thread: &Running, data: usize) {
-        let me = &CALLERS[data % MAX];
+        let me = &CALLERS[data % ENGINE_SHIFT % MAX];
+        let engine = Engine::ALL
+            .get(data / ENGINE_SHIFT)
+            .copied()
+            .unwrap_or(Engine::Kernel);
         let mut x: u64 = 0;
         while !thread.should_stop() {
             let (mut v1, mut v2, mut bad) = (0, 0, 0);
+            let before = site::flip_seq();
             for _ in 0..256 {
-                match traced::call_traced(x).wrapping_sub(x) {
+                match traced::call_traced(engine, x).wrapping_sub(x) {
                     traced::V1_TAG => v1 += 1,
                     traced::V2_TAG => v2 += 1,
                     _ => bad += 1,
@@ -117,6 +128,15 @@ impl ThreadFn for Caller {
             me.v1.add(v1);
             me.v2.add(v2);
             me.corrupt.add(bad);
+            if before % 3 != 0 || site::flip_seq() != before {
+                me.in_flip.add(256);
+            }
+            // ftrace frees an op's trampoline only once every task that may be on it has
+            // scheduled (RCU-tasks): a caller that never sleeps would hold every unregister,
+            // and so the flipper, until the run ends.
+            if engine == Engine::Ftrace {
+                thread.schedule();
+            }
         }
     }
 }
@@ -130,7 +150,7 @@ pub(crate) fn online() -> u32 {
 struct Callers(KVec<Kthread>);
 
 impl Callers {
-    fn start(n: u32) -> Result<Self> {
+    fn start(n: u32, engine: Engine) -> Result<Self> {
         let mut tasks = Callers(KVec::with_capacity(n as usize, GFP_KERNEL)?);
         let cpus = crate::sys::smp::online_cpus(MAX);
         if cpus.is_empty() {
@@ -138,7 +158,8 @@ impl Callers {
         }
         for i in 0..n {
             let cpu = cpus[i as usize % cpus.len()];
-            let task = match Kthread::start::<Caller>(c"int3call-call", i, i as usize, cpu) {
+            let data = i as usize + engine as usize * ENGINE_SHIFT;
+            let task = match Kthread::start::<Caller>(c"int3call-call", i, data, cpu) {
                 Ok(task) => task,
                 Err(e) => {
                     // A signal to the writer (SIGTERM becomes fatal) makes kthread creation
@@ -236,7 +257,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         }
     };
     CALLERS.iter().for_each(|c| {
-        [&c.calls, &c.v1, &c.v2, &c.corrupt]
+        [&c.calls, &c.v1, &c.v2, &c.corrupt, &c.in_flip]
             .iter()
             .for_each(|k| k.reset())
     });
@@ -245,7 +266,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         .for_each(|k| k.reset());
 
     let result = (|| -> Result {
-        let callers = match Callers::start(threads) {
+        let callers = match Callers::start(threads, p.engine) {
             Err(e) if e == EINTR => {
                 (report.stopped, report.interrupted) = (true, true);
                 return Ok(());
@@ -308,6 +329,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         Scenario::Observer => 0,
     };
     report.corrupt = sum(|c| &c.corrupt);
+    report.calls_in_flip = sum(|c| &c.in_flip);
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
     for pol in Emulation::ALL {

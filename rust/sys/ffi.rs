@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Every binding to the kernel that `kernel::bindings` lacks, in one place.
 //!
-//! * `die_args`, `DIE_INT3`, `(un)register_die_notifier`, `struct kprobe` and the unwinder's
-//!   `struct unwind_state` and functions come from `extra_bindings.h`, run through bindgen at
-//!   build time (see `Kbuild`), never hand-copied.
+//! * `die_args`, `DIE_INT3`, `(un)register_die_notifier`, `struct kprobe`, the unwinder's
+//!   `struct unwind_state` and functions, and `struct ftrace_ops` with the functions that
+//!   register it come from `extra_bindings.h`, run through bindgen at build time (see
+//!   `Kbuild`), never hand-copied.
 //! * The non-exported kernel functions are reached through our own static calls
 //!   (`kcall.rs`), whose prototypes are declared there.
 
@@ -40,15 +41,23 @@ pub(crate) use generated::{
     __unwind_start,
     die_args,
     die_val_DIE_INT3 as DIE_INT3,
+    ftrace_free_filter,
+    ftrace_ops,
+    ftrace_regs,
+    ftrace_set_filter_ip,
     kprobe,
     register_die_notifier,
+    register_ftrace_function,
     register_kprobe,
     stack_type_STACK_TYPE_UNKNOWN as STACK_TYPE_UNKNOWN,
     unregister_die_notifier,
+    unregister_ftrace_function,
     unregister_kprobe,
     unwind_get_return_address,
     unwind_next_frame,
     unwind_state, //
+    FTRACE_OPS_FL_IPMODIFY,
+    FTRACE_OPS_FL_SAVE_REGS,
 };
 
 /// `-ENODATA`, which 7.2's kernel crate does not name.

@@ -43,6 +43,14 @@ impl Running {
         // (it reads `current`'s `struct kthread`).
         unsafe { bindings::kthread_should_stop() }
     }
+
+    /// Gives the CPU up voluntarily (`schedule()` while runnable): a quiescent state for
+    /// RCU-tasks, which a preemption is not. Returns at once if nothing else is runnable.
+    pub(crate) fn schedule(&self) {
+        // SAFETY: a kthread in process context with no lock held (the type invariant: only
+        // its thread function, which holds none, has a `Running`) may call `schedule()`.
+        unsafe { bindings::schedule() }
+    }
 }
 
 /// The C entry point of a kthread running `F`.

@@ -8,6 +8,8 @@ REPS=${REPS:-5}
 CALLS=${CALLS:-100000}
 EMULATED=${EMULATED:-10000}
 FLIPS=${FLIPS:-100}
+# ftrace frees an op's trampoline after an RCU-tasks grace period on every unregister.
+FTRACE_FLIPS=${FTRACE_FLIPS:-$((FLIPS / 10 + 1))}
 # w FILE VALUE: a control write; a refusal stops the run and says why (the module's warning).
 w() {
 	printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null && return 0
@@ -37,7 +39,7 @@ ftrace_ops() {
 clock=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 case $clock in tsc*) ;; *) echo "clocksource is $clock, too coarse to time calls (boot with tsc=reliable under icount)"; exit 1 ;; esac
 insmod /int3call.ko
-echo "bench: $REPS reps; $CALLS calls per call row, $EMULATED emulated calls, $FLIPS round trips per flip row"
+echo "bench: $REPS reps; $CALLS calls per call row, $EMULATED emulated calls, $FLIPS round trips per flip row ($FTRACE_FLIPS on ftrace)"
 echo "guest: $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $clock"
 for rep in $(seq "$REPS"); do
 	echo "rep $rep"
@@ -46,11 +48,16 @@ for rep in $(seq "$REPS"); do
 	w callbacks +probe1
 	bench custom calls "$CALLS"
 	bench emulated emulated "$EMULATED"
-	for e in kernel module; do
+	for e in kernel module static_call; do
 		w engine $e
 		bench flip_$e flips "$FLIPS"
 	done
-	w engine kernel
+	bench static_call_custom calls "$CALLS"
+	# ftrace's own site: the engine changes only at rest.
+	w callbacks -probe1; w engine ftrace; w callbacks +probe1
+	bench ftrace_engine_1 calls "$CALLS"
+	bench flip_ftrace flips "$FTRACE_FLIPS"
+	w callbacks -probe1; w engine kernel; w callbacks +probe1
 	w mode iterator
 	bench iterator_1 calls "$CALLS"
 	w callbacks +probe2

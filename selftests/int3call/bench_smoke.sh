@@ -6,8 +6,8 @@
 # must run, call its ops, and report its timing.
 . "$(dirname "$0")/lib.sh"
 setup
-ENGINES="kernel module"
-ktap_plan $(( $(count $ENGINES) + 9 ))
+ENGINES="kernel module ftrace static_call"
+ktap_plan $(( $(count $ENGINES) + 11 ))
 load_mod || die "insmod failed"
 # timed WHAT COUNT N STATE: a bench write succeeds and reads back WHAT, N and STATE, and a
 # time in ns above 0 (the guest's clocksource is the ACPI PM timer with high-resolution
@@ -33,11 +33,17 @@ emulated_calls() {
 	timed emulated 100 100 custom && test "$(dbg_get bench engine)" = module &&
 		test "$(stat int3_hits) $(hits probe1)" = "$((h + 100)) $((p1 + 100))" && site_is custom
 }
-# flips_on ENGINE: 3 round trips are 6 flips on that engine, and the site is back.
+# flips_on ENGINE: 3 round trips are 6 flips on that engine, and the site is back. (The site
+# rests while the engine changes: ftrace's site is another one.)
 flips_on() {
-	dbg_write engine "$1" || return 1
+	dbg_write callbacks -probe1 && dbg_write engine "$1" && dbg_write callbacks +probe1 || return 1
 	f=$(stat "flips_$1")
 	timed flips 3 6 custom && test "$(stat "flips_$1")" -eq $((f + 6)) && site_is custom
+}
+ftrace_calls() {
+	dbg_write callbacks -probe1 && dbg_write engine ftrace && dbg_write callbacks +probe1 || return 1
+	custom_calls && test "$(dbg_get bench engine)" = ftrace || return 1
+	dbg_write callbacks -probe1 && dbg_write engine static_call && dbg_write callbacks +probe1
 }
 iterator_calls() {
 	dbg_write mode iterator && dbg_write callbacks +probe2 || return 1
@@ -66,6 +72,8 @@ ktap_check "emulated: 100 calls, each trapped on our int3 and hit probe1" emulat
 for engine in $ENGINES; do
 	ktap_check "flips on the $engine engine: 3 round trips = 6 flips" flips_on $engine
 done
+ktap_check "static_call: 1000 calls through the site it flipped, each hit probe1" custom_calls
+ktap_check "ftrace: 1000 calls through our op on ftrace's site, each hit probe1" ftrace_calls
 ktap_check "iterator, 2 callbacks: 1000 calls, each hit both" iterator_calls
 ktap_check "iterator with the live patch: every timed call ran v2" livepatched_calls
 if [ -f "$FTRACE_OPS_KO" ]; then

@@ -15,9 +15,12 @@ iter_drop kernel missed
 iter_drop module missed
 lp_flaky kernel livepatch
 lp_flaky module missed
+lp_flaky ftrace missed
+lp_flaky static_call missed
+iter_drop static_call missed
 spin module rewinds"
-ENGINES="kernel module"
-ktap_plan $(( $(count_lines "$VARIANTS") + $(count $ENGINES) + 5 ))
+ENGINES="kernel module ftrace static_call"
+ktap_plan $(( $(count_lines "$VARIANTS") + $(count $ENGINES) + 7 ))
 load_mod || die "insmod failed"
 t() { dbg_get torture "$1"; }
 # window ENGINE: the window_us of the runs here (the module engine's int3 must stand a while).
@@ -25,7 +28,7 @@ window() { if [ "$1" = module ]; then echo 100; else echo 0; fi; }
 
 # busted VARIANT ENGINE INVARIANT: the run fails, and INVARIANT is among the broken ones.
 busted() {
-	! dbg_write torture "threads=4 flips=100 engine=$2 window_us=$(window "$2") busted=$1"
+	! dbg_write torture "threads=4 flips=$(torture_flips "$2") engine=$2 window_us=$(window "$2") busted=$1"
 	_refused=$?
 	ktap_diag "busted=$1 on $2: verdict: $(t verdict), broken: $(t broken)"
 	[ $_refused = 0 ] &&
@@ -34,20 +37,24 @@ busted() {
 }
 check_busted() { ktap_check "busted=$1 on $2 fails, broken: $3" busted "$@"; }
 logged() { klog_since "$_test_mark" | grep -q "$1"; }
-spin_refused_on_kernel() {
+# refused_on ENGINE VARIANT: a variant in code ENGINE does not run is refused (EINVAL).
+refused_on() {
 	kmark
-	! printf 'engine=kernel busted=spin\n' >"$DBG/torture" && klog | grep -q 'busted variant breaks the module engine'
+	! printf 'engine=%s busted=%s\n' "$1" "$2" >"$DBG/torture" &&
+		klog | grep -q 'busted variant breaks code this engine does not run'
 }
 # plain_run_passes ENGINE: a run without a variant passes, and says busted: none.
 plain_run_passes() {
-	dbg_write torture "threads=4 flips=100 engine=$1 window_us=$(window "$1")"
+	dbg_write torture "threads=4 flips=$(torture_flips "$1") engine=$1 window_us=$(window "$1")"
 	ktap_diag "$1: verdict: $(t verdict), broken: $(t broken)"
 	test "$(t verdict) $(t busted) $(t broken) $(t engine)" = "pass none none $1"
 }
 
 each check_busted "$VARIANTS"
 ktap_check "the log names the injected variant" logged "busted variant 'spin' injected on purpose"
-ktap_check "busted=spin on the kernel engine is refused (EINVAL)" spin_refused_on_kernel
+ktap_check "busted=spin on the kernel engine is refused (EINVAL)" refused_on kernel spin
+ktap_check "busted=iter_drop on ftrace (its list function is ftrace's) is refused" refused_on ftrace iter_drop
+ktap_check "busted=swap_emulation on static_call (the kernel emulates) is refused" refused_on static_call swap_emulation
 ktap_check "busted=bogus is refused" dbg_refuses torture busted=bogus
 for engine in $ENGINES; do
 	ktap_check "$engine: the next plain run passes, busted: none" plain_run_passes $engine

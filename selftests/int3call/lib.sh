@@ -111,6 +111,10 @@ dbg_refuses() { ! dbg_write "$1" "$2"; }
 # mode_of PATH: octal permission bits.
 mode_of() { stat -c %a "$1"; }
 
+# torture_flips ENGINE: the flips of a short torture run. Each of ftrace's waits for an
+# RCU-tasks grace period (it frees the op's trampoline), about 0.25 s under TCG.
+torture_flips() { if [ "$1" = ftrace ]; then echo 20; else echo 100; fi; }
+
 # The site state as "state site_ok" (e.g. "custom yes").
 site_is() { test "$(dbg_get mode state) $(dbg_get mode site_ok)" = "$1 yes"; }
 # calls_give N V1 V2: call the traced function N times; the results split as given.

@@ -1,15 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Every transition on both engines: nop -> custom -> iterator -> custom -> nop as callbacks
+# Every transition on every engine: nop -> custom -> iterator -> custom -> nop as callbacks
 # come and go (ftrace's policy), then forced flips through `mode`. After each one the live
 # site bytes match the state, the call results match the live patch, and the callback hit
-# counts are exact.
+# counts are exact. On ftrace the site is ftrace's: custom must be the live patch op's own
+# trampoline (ftrace's one-op fast path), iterator a call elsewhere (its list caller), and
+# `mode` refuses to force anything, since ftrace's policy picks the state.
 . "$(dirname "$0")/lib.sh"
 setup
-ENGINES="kernel module"
+ENGINES="kernel module ftrace static_call"
 N=200
-# Per engine: 9 points as callbacks come and go, 4 as `mode` forces the site; then 3 more.
-ktap_plan $(( $(count $ENGINES) * (9 + 4) + 3 ))
+# Per engine: 9 points as callbacks come and go, 4 as `mode` forces the site; then 5 more.
+ktap_plan $(( $(count $ENGINES) * (9 + 4) + 5 ))
 load_mod || die "insmod failed"
 
 # hits CB: the hit count of callback CB.
@@ -19,6 +21,28 @@ hits() { dbg_get stats "cb_$1"; }
 site_runs_v1() { site_is "$1" && calls_give $N $N 0; }
 site_runs_v2() { site_is "$1" && calls_give $N 0 $N; }
 livepatch_in_custom() { site_is custom && test "$(dbg_get mode callback)" = livepatch && calls_give $N 0 $N; }
+
+# Moving to or from ftrace changes the site under test: refused unless both are at rest, so
+# that no site is left patched under an engine that no longer tracks it.
+switch_waits_for_rest() {
+	dbg_write engine kernel && dbg_write callbacks +livepatch || return 1
+	kmark
+	dbg_refuses engine ftrace && klog | grep -q "both must be at rest first" &&
+		test "$(cat "$DBG/engine")" = kernel && site_is custom &&
+		dbg_write callbacks -livepatch && dbg_write engine ftrace && dbg_write engine kernel
+}
+ktap_check "engine ftrace is refused while our site is patched, accepted at rest" switch_waits_for_rest
+
+# Engines that share our site take it as another left it: static_call's key names what the
+# site holds before each update, or the kernel, seeing the key already name the function it
+# is given, would write nothing.
+static_call_after_module() {
+	dbg_write engine static_call && dbg_write callbacks +livepatch &&
+		dbg_write engine module && dbg_write callbacks +counter &&
+		dbg_write engine static_call && dbg_write callbacks -counter || return 1
+	site_is custom && calls_give $N 0 $N && dbg_write callbacks -livepatch && site_is nop
+}
+ktap_check "static_call moves the site another engine left: iterator -> custom" static_call_after_module
 
 for engine in $ENGINES; do
 	dbg_write engine $engine || die "engine $engine"
@@ -48,14 +72,28 @@ forced_custom() {
 	forced custom && test "$(dbg_get mode callback)" = counter && test "$(hits counter)" -eq $((2 * N))
 }
 back_to_auto() { dbg_write mode auto && site_is custom && test "$(dbg_get mode forced)" = no; }
+# refused STATE: on ftrace, `mode STATE` is refused, saying why, and the site stays the
+# counter's op.
+refused() {
+	kmark
+	dbg_refuses mode "$1" && klog | grep -q "ftrace's policy picks the state" &&
+		site_is custom && test "$(dbg_get mode forced)" = no && calls_give $N $N 0
+}
 for engine in $ENGINES; do
 	dbg_write engine $engine
 	dbg_write callbacks +counter
 	dbg_write stats reset
-	ktap_check "$engine: mode iterator forces the iterator" forced_iterator
-	ktap_check "$engine: mode nop forces a NOP: the counter is not called" forced_nop
-	ktap_check "$engine: mode custom forces the counter's custom trampoline" forced_custom
-	ktap_check "$engine: mode auto returns to the policy" back_to_auto
+	if [ $engine = ftrace ]; then
+		for state in iterator nop custom; do
+			ktap_check "$engine: mode $state is refused (ftrace's policy picks), the site unchanged" refused $state
+		done
+		ktap_check "$engine: mode auto is accepted" back_to_auto
+	else
+		ktap_check "$engine: mode iterator forces the iterator" forced_iterator
+		ktap_check "$engine: mode nop forces a NOP: the counter is not called" forced_nop
+		ktap_check "$engine: mode custom forces the counter's custom trampoline" forced_custom
+		ktap_check "$engine: mode auto returns to the policy" back_to_auto
+	fi
 	dbg_write callbacks -counter
 done
 

@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Unloading while the site is patched restores it, on both engines, before the text goes
-# away: the module reads its site back after restoring it and logs the bytes, which must be
-# the original NOP. (A reload brings fresh text, so checking after a reload proves nothing.)
+# Unloading while the site is patched restores it, on every engine, before the text goes
+# away: the module reads both sites (its own and ftrace's) back after restoring them and logs
+# the bytes, which must be the original NOPs: ops unregistered, static-call key back to none. (A reload brings fresh text, so checking after a reload proves nothing.)
 . "$(dirname "$0")/lib.sh"
 setup
-ENGINES="kernel module"
+ENGINES="kernel module ftrace static_call"
 ktap_plan $(( $(count $ENGINES) * 3 + 1 ))
 NOP5="0f 1f 44 00 00"
 
-# restored_to_nop: the unload logged the site restored to the NOP.
+# restored_to_nop: the unload logged both sites restored to the NOP.
 restored_to_nop() {
 	_restored=$(klog | sed -n 's/.*unload: site restored to //p')
 	ktap_diag "logged: site restored to ${_restored:-nothing}"
-	test "$_restored" = "$NOP5"
+	test "$_restored" = "$NOP5, ftrace's site to $NOP5"
 }
 
 for engine in $ENGINES; do
