@@ -34,12 +34,13 @@ mod interface_words {
     const MODEL_SH: &str = include_str!("../../scripts/model.sh");
     const FILES_SH: &str = include_str!("../../selftests/int3call/debugfs_files.sh");
     /// The selftests that run every engine or every emulation, by name.
-    const SELFTESTS: [(&str, &str); 5] = [
+    const SELFTESTS: [(&str, &str); 6] = [
         ("bench_smoke.sh", include_str!("../../selftests/int3call/bench_smoke.sh")),
         ("busted.sh", include_str!("../../selftests/int3call/busted.sh")),
         ("torture.sh", include_str!("../../selftests/int3call/torture.sh")),
         ("transitions.sh", include_str!("../../selftests/int3call/transitions.sh")),
         ("unload_patched.sh", include_str!("../../selftests/int3call/unload_patched.sh")),
+        ("unload_busy.sh", include_str!("../../selftests/int3call/unload_busy.sh")),
     ];
 
     /// The words of a selftest's `NAME="a b c"` line, if it has one.

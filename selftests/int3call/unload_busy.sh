@@ -5,11 +5,13 @@
 # once the file is closed or the write is ended (by `stop` or a signal), rmmod succeeds and the
 # kernel log stays clean: no oops when a file is closed after the unload, no rmmod hanging
 # under a torture or making its run end `fail`.
-# CYCLES (default 4) unload-under-torture cycles alternate the engine and the way the run is
-# ended, with varied delays; `make soak` runs 100.
+# CYCLES (default 4) unload-under-torture cycles go round the engines (so ftrace's ops and
+# static_call's key are left mid-run too) and alternate the way the run is ended, with varied
+# delays; `make soak` runs 100.
 . "$(dirname "$0")/lib.sh"
 setup
 CYCLES=${CYCLES:-4}
+ENGINES="kernel module ftrace static_call"
 # The long writes that rmmod must wait for, one a line: FILE VALUE.
 LONG_WRITES="
 call 100000000
@@ -49,7 +51,7 @@ torture_cycles() {
 	i=0
 	while [ $i -lt $CYCLES ]; do
 		i=$((i + 1))
-		engine=kernel; [ $((i % 2)) = 0 ] && engine=module
+		engine=$(echo $ENGINES | cut -d' ' -f$(( (i - 1) % $(count $ENGINES) + 1 )))
 		delay=$(( (i * 7) % 5 ))  # 0..4 tenths of a second
 		load_mod || { _bad=$((_bad + 1)); break; }
 		( dbg_write torture "threads=4 flips=1000000 engine=$engine emulate=new window_us=5" ) &
