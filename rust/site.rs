@@ -414,6 +414,7 @@ pub(crate) fn ftrace_flip(cb: usize, register: bool) -> Result {
 }
 
 /// The five bytes of the site ftrace owns.
+#[inline(always)]
 pub(crate) fn read_ftrace_site() -> [u8; insn::SITE_LEN] {
     // SAFETY: 5 bytes of our own, always-mapped text; a racing flip only shows a mix.
     unsafe { core::ptr::read_volatile(traced::ftrace_site() as *const [u8; insn::SITE_LEN]) }
