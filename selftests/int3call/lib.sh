@@ -112,8 +112,9 @@ dbg_refuses() { ! dbg_write "$1" "$2"; }
 mode_of() { stat -c %a "$1"; }
 
 # torture_flips ENGINE: the flips of a short torture run. Each of ftrace's waits for an
-# RCU-tasks grace period (it frees the op's trampoline), about 0.25 s under TCG.
-torture_flips() { if [ "$1" = ftrace ]; then echo 20; else echo 100; fi; }
+# RCU-tasks grace period (it frees the op's trampoline), about 0.25 s under TCG; each of
+# static_call's writes two instructions (the key's trampoline, then the site).
+torture_flips() { case $1 in ftrace) echo 10 ;; static_call) echo 50 ;; *) echo 100 ;; esac; }
 
 # The site state as "state site_ok" (e.g. "custom yes").
 site_is() { test "$(dbg_get mode state) $(dbg_get mode site_ok)" = "$1 yes"; }
