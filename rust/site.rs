@@ -478,22 +478,7 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         // in the handler (each tail write waits for a sync), so this is one instruction.
         let mut bytes = read_site();
         bytes[0] = byte;
-        match emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_trampoline) {
-            emulate::AfterGone::Past(ip) => {
-                stats::STALE_INT3.inc();
-                emulate::int3_emulate_jmp(frame, ip);
-            }
-            emulate::AfterGone::Call(target) => {
-                stats::STALE_INT3.inc();
-                // SAFETY: a kernel-mode int3 on our 5-byte call site (the entry left the gap
-                // below `sp`); `target` is one of our trampolines.
-                unsafe { emulate::int3_emulate_call(frame, target) };
-            }
-            emulate::AfterGone::Rewind(ip) => {
-                stats::REWINDS_GONE.inc();
-                emulate::int3_emulate_jmp(frame, ip);
-            }
-        }
+        past_a_gone_int3(frame, site, &bytes, traced::is_trampoline);
         return true;
     }
     // Having seen our int3, see the window that was opened before it was written: the
@@ -515,15 +500,52 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         unsafe { emulate::int3_emulate_call(frame, target) };
         return true;
     }
+    rewind_if_flipping(frame, site)
+}
+
+/// The last word of both handlers on an int3 that still stands at `site`: while one of our
+/// flips (a kernel-engine flip, a static_call update, an ftrace op change) owns the site, it
+/// is that flip's int3, which the kernel's handler declined (its bookkeeping was not yet, or
+/// no longer, visible to this CPU) and which is gone when the flip ends: run the site again.
+/// Any other belongs to someone else.
+#[inline(always)]
+fn rewind_if_flipping(frame: &mut impl CpuFrame, site: usize) -> bool {
     if FLIPPING.load(Ordering::Acquire) == site {
-        // A kernel-engine flip's int3 that the kernel's handler declined (its bookkeeping
-        // was not yet, or no longer, visible to this CPU): ours, and gone when the flip ends.
         stats::REWINDS_FLIP.inc();
         emulate::int3_emulate_jmp(frame, site);
         return true;
     }
     stats::INT3_FOREIGN.inc();
     false
+}
+
+/// Sends a CPU that trapped on an int3 already gone from `site` on, as the complete
+/// instruction `bytes` now there says (`emulate::after_gone_int3`): past a NOP, into a call
+/// whose target `known` accepts, or back to the site for anything else.
+#[inline(always)]
+fn past_a_gone_int3(
+    frame: &mut impl CpuFrame,
+    site: usize,
+    bytes: &[u8; insn::SITE_LEN],
+    known: impl Fn(usize) -> bool,
+) {
+    match emulate::after_gone_int3(site, insn::decode(site, bytes), known) {
+        emulate::AfterGone::Past(ip) => {
+            stats::STALE_INT3.inc();
+            emulate::int3_emulate_jmp(frame, ip);
+        }
+        emulate::AfterGone::Call(target) => {
+            stats::STALE_INT3.inc();
+            // SAFETY: a kernel-mode int3 on a 5-byte call site of ours (the entry left the gap
+            // below `sp`); `target` is a call `known` accepts at that site: one of our
+            // trampolines, or the call ftrace completed at its own site.
+            unsafe { emulate::int3_emulate_call(frame, target) };
+        }
+        emulate::AfterGone::Rewind(ip) => {
+            stats::REWINDS_GONE.inc();
+            emulate::int3_emulate_jmp(frame, ip);
+        }
+    }
 }
 
 /// An int3 on the site ftrace owns that the kernel's handler declined: ftrace writes that site
@@ -538,29 +560,9 @@ fn on_ftrace_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     if byte != insn::INT3 {
         let mut bytes = read_ftrace_site();
         bytes[0] = byte;
-        match emulate::after_gone_int3(site, insn::decode(site, &bytes), |_| true) {
-            emulate::AfterGone::Past(ip) => {
-                stats::STALE_INT3.inc();
-                emulate::int3_emulate_jmp(frame, ip);
-            }
-            emulate::AfterGone::Call(target) => {
-                stats::STALE_INT3.inc();
-                // SAFETY: a kernel-mode int3 on a 5-byte call site of ours (the entry left the
-                // gap below `sp`); `target` is the call ftrace completed there.
-                unsafe { emulate::int3_emulate_call(frame, target) };
-            }
-            emulate::AfterGone::Rewind(ip) => {
-                stats::REWINDS_GONE.inc();
-                emulate::int3_emulate_jmp(frame, ip);
-            }
-        }
+        // Any call: ftrace's trampolines are not ours to list.
+        past_a_gone_int3(frame, site, &bytes, |_| true);
         return true;
     }
-    if FLIPPING.load(Ordering::Acquire) == site {
-        stats::REWINDS_FLIP.inc();
-        emulate::int3_emulate_jmp(frame, site);
-        return true;
-    }
-    stats::INT3_FOREIGN.inc();
-    false
+    rewind_if_flipping(frame, site)
 }
