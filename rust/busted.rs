@@ -27,6 +27,14 @@ named! {
         Torn = "torn",
         /// The module engine drops the sync after writing the tail.
         NoSync = "no_sync",
+        /// The module engine's handler finds the neighbouring entry of the site hit, and
+        /// emulates the call from there.
+        Neighbour = "neighbour",
+        /// The kernel engine adds a batch's sites in descending address order, against the
+        /// kernel's rule: it flushes before each, so a batch costs three syncs per site.
+        OutOfOrder = "out_of_order",
+        /// A batch of two or more sites leaves its middle one unwritten.
+        SkipSite = "skip_site",
     }
 }
 
@@ -49,7 +57,11 @@ impl Busted {
     /// ops. The live patch is ours on every engine (ftrace's op calls it too).
     pub(crate) fn applies_to(self, engine: Engine) -> bool {
         match self {
-            Busted::Spin | Busted::Torn | Busted::NoSync => engine == Engine::Module,
+            Busted::Spin | Busted::Torn | Busted::NoSync | Busted::Neighbour => {
+                engine == Engine::Module
+            }
+            Busted::OutOfOrder => engine == Engine::Kernel,
+            Busted::SkipSite => engine.batches(),
             Busted::SwapEmulation => engine.picks_emulation(),
             Busted::IterDrop => engine != Engine::Ftrace,
             Busted::None | Busted::LpFlaky => true,

@@ -57,8 +57,9 @@ pub(crate) unsafe extern "C" fn int3call_livepatch(regs: *mut bindings::pt_regs)
     if injected::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
         return;
     }
-    // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`.
-    unsafe { (*regs).ip = traced::v2_body() };
+    // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`,
+    // which is the address after the site that called it, so it names the entry.
+    unsafe { (*regs).ip = traced::v2_after((*regs).ip) };
 }
 
 /// The per-CPU call counter; it also takes the stack trace `unwind` asks for.

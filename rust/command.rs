@@ -13,6 +13,7 @@ use crate::policy::{
     Engine,
     StateKind, //
 };
+use crate::sites::SITES;
 use crate::verdict::Scenario;
 
 named! {
@@ -29,6 +30,7 @@ named! {
         Selftest = "selftest",
         Bench = "bench",
         Unwind = "unwind",
+        Sites = "sites",
     }
 }
 
@@ -49,6 +51,8 @@ pub(crate) enum Reject {
     KernelEmulates,
     /// The observer on `ftrace`, whose bytes only ftrace knows ahead of a flip.
     ObserverNeedsOurBytes,
+    /// More than one site on an engine that flips one.
+    OneSite,
 }
 
 impl Reject {
@@ -68,6 +72,7 @@ impl Reject {
             Reject::ObserverNeedsOurBytes => {
                 "the observer needs the bytes of each flip ahead of it, which only ftrace knows: scenario=livepatch on engine=ftrace"
             }
+            Reject::OneSite => "this engine flips one site: sites=N needs engine=kernel or engine=module",
         }
     }
 }
@@ -160,6 +165,9 @@ pub(crate) struct TortureParams {
     pub(crate) scenario: Scenario,
     /// Allows a destructive busted variant on bare metal, where it may crash the machine.
     pub(crate) busted_may_crash: bool,
+    /// How many sites the run flips, and how many a batch holds (`None`: as `sites` says).
+    pub(crate) sites: Option<usize>,
+    pub(crate) batch: Option<usize>,
 }
 
 pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
@@ -171,6 +179,8 @@ pub(crate) const TORTURE_DEFAULTS: TortureParams = TortureParams {
     busted: Busted::None,
     scenario: Scenario::Livepatch,
     busted_may_crash: false,
+    sites: None,
+    batch: None,
 };
 pub(crate) const MAX_THREADS: u32 = 64;
 pub(crate) const MAX_FLIPS: u32 = 10_000_000;
@@ -183,9 +193,21 @@ pub(crate) enum TortureCmd {
     Stop,
 }
 
+/// A decimal `value` in `lo..=hi`.
+fn number<T: TryFrom<u64> + PartialOrd>(value: &str, lo: T, hi: T) -> Result<T, Reject> {
+    let digits =
+        !value.is_empty() && value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit());
+    let n = if digits {
+        value.parse::<u64>().ok().and_then(|n| T::try_from(n).ok())
+    } else {
+        None
+    };
+    n.filter(|n| *n >= lo && *n <= hi).ok_or(Reject::OutOfRange)
+}
+
 /// `stop`, or `key=value` words (any order, defaults for the rest): `threads=N`,
 /// `flips=N`, `engine=NAME`, `emulate=new|old|nop`, `window_us=N`, `busted=NAME`,
-/// `scenario=livepatch|observer`, `busted_may_crash=yes`.
+/// `scenario=livepatch|observer`, `busted_may_crash=yes`, `sites=N`, `batch=N`.
 pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if input == "stop" {
         return Ok(TortureCmd::Stop);
@@ -193,20 +215,12 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     let mut p = TORTURE_DEFAULTS;
     for word in input.split_ascii_whitespace() {
         let (key, value) = word.split_once('=').ok_or(Reject::Unknown)?;
-        let number = |lo: u32, hi: u32| -> Result<u32, Reject> {
-            let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
-            let n = if digits {
-                value.parse::<u32>().ok()
-            } else {
-                None
-            };
-            n.filter(|n| (lo..=hi).contains(n))
-                .ok_or(Reject::OutOfRange)
-        };
         match key {
-            "threads" => p.threads = number(1, MAX_THREADS)?,
-            "flips" => p.flips = number(1, MAX_FLIPS)?,
-            "window_us" => p.window_us = number(0, MAX_WINDOW_US)?,
+            "threads" => p.threads = number(value, 1, MAX_THREADS)?,
+            "flips" => p.flips = number(value, 1, MAX_FLIPS)?,
+            "window_us" => p.window_us = number(value, 0, MAX_WINDOW_US)?,
+            "sites" => p.sites = Some(number(value, 1, SITES)?),
+            "batch" => p.batch = Some(number(value, 1, SITES)?),
             "engine" => p.engine = keyword(value)?,
             "emulate" => p.emulation = keyword(value)?,
             "busted" => p.busted = keyword(value)?,
@@ -224,7 +238,33 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if p.engine == Engine::Ftrace && p.scenario == Scenario::Observer {
         return Err(Reject::ObserverNeedsOurBytes);
     }
+    if p.sites.is_some_and(|n| n > 1) && !p.engine.batches() {
+        return Err(Reject::OneSite);
+    }
     Ok(TortureCmd::Start(p))
+}
+
+/// A write to `sites`: how many entries follow the state, and how many a batch flips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SitesCmd {
+    pub(crate) count: Option<usize>,
+    pub(crate) batch: Option<usize>,
+}
+
+/// `count=N` and/or `batch=N`, each 1 to [`SITES`].
+pub(crate) fn sites_cmd(input: &str) -> Result<SitesCmd, Reject> {
+    let mut cmd = SitesCmd {
+        count: None,
+        batch: None,
+    };
+    for word in input.split_ascii_whitespace() {
+        match word.split_once('=').ok_or(Reject::Unknown)? {
+            ("count", v) => cmd.count = Some(number(v, 1, SITES)?),
+            ("batch", v) => cmd.batch = Some(number(v, 1, SITES)?),
+            _ => return Err(Reject::Unknown),
+        }
+    }
+    Ok(cmd)
 }
 
 named! {
@@ -303,6 +343,44 @@ mod tests {
     }
 
     #[test]
+    fn sites_commands_take_a_count_and_a_batch_within_the_table() {
+        let both = sites_cmd("count=4096 batch=64");
+        assert_eq!(
+            both,
+            Ok(SitesCmd {
+                count: Some(4096),
+                batch: Some(64)
+            })
+        );
+        assert_eq!(sites_cmd("batch=1").map(|c| c.count), Ok(None));
+        assert_eq!(sites_cmd("count=0"), Err(Reject::OutOfRange));
+        assert_eq!(sites_cmd("count=4097"), Err(Reject::OutOfRange));
+        assert_eq!(
+            sites_cmd("batch=99999999999999999999"),
+            Err(Reject::OutOfRange)
+        );
+        assert_eq!(sites_cmd("count=-1"), Err(Reject::OutOfRange));
+        assert_eq!(sites_cmd("sites=4"), Err(Reject::Unknown));
+        assert_eq!(sites_cmd("4"), Err(Reject::Unknown));
+    }
+
+    #[test]
+    fn torture_takes_sites_on_the_batching_engines_only() {
+        let Ok(TortureCmd::Start(p)) = torture_cmd("sites=4096 batch=256 engine=module") else {
+            panic!("refused");
+        };
+        assert_eq!((p.sites, p.batch), (Some(4096), Some(256)));
+        assert_eq!(
+            torture_cmd("sites=2 engine=static_call"),
+            Err(Reject::OneSite)
+        );
+        assert_eq!(torture_cmd("sites=2 engine=ftrace"), Err(Reject::OneSite));
+        assert!(torture_cmd("sites=1 engine=static_call").is_ok());
+        assert_eq!(torture_cmd("sites=4097"), Err(Reject::OutOfRange));
+        assert_eq!(torture_cmd("batch=0"), Err(Reject::OutOfRange));
+    }
+
+    #[test]
     fn callback_commands() {
         assert_eq!(callback_cmd("+livepatch"), Ok(CallbackCmd::Add(0)));
         assert_eq!(callback_cmd("-counter"), Ok(CallbackCmd::Remove(1)));
@@ -340,6 +418,8 @@ mod tests {
             busted: Busted::None,
             scenario: Scenario::Livepatch,
             busted_may_crash: false,
+            sites: None,
+            batch: None,
         };
         assert_eq!(
             torture_cmd("threads=3 flips=500 engine=module emulate=nop window_us=0"),

@@ -23,8 +23,10 @@ use crate::{
     },
     site::{
         self,
+        Expect,
         Flip, //
     },
+    sites::Body,
     stats,
     sys::{
         notifier::DieNotifier,
@@ -58,6 +60,9 @@ pub(crate) struct State {
     emulation: Emulation,
     /// Module engine: each protocol step is held open this long.
     window_us: u32,
+    /// Entries `0..sites` follow the state (`sites.rs`), flipped `batch` at a time.
+    sites: usize,
+    batch: usize,
     /// Set by module exit once the site is restored: later writes are refused.
     closed: bool,
     /// What the latest write to `call` saw.
@@ -95,6 +100,8 @@ pub(crate) struct Saved {
     engine: Engine,
     emulation: Emulation,
     window_us: u32,
+    sites: usize,
+    batch: usize,
 }
 
 /// Whether this kernel runs under a hypervisor (CPUID leaf 1, ECX bit 31: what sets the
@@ -172,6 +179,11 @@ impl Gate<'_> {
         self.st.set_emulation(emulation)
     }
 
+    /// `sites`: how many entries follow the state, and how many a batch flips.
+    pub(crate) fn set_sites(mut self, sites: usize, batch: usize) -> Result {
+        self.st.set_sites(sites, batch)
+    }
+
     /// `torture`: takes the site for a run (see [`State::begin_torture`]).
     fn begin_torture(mut self, p: &TortureParams) -> Result<Saved> {
         self.st.begin_torture(&self.ctl.syms, p)
@@ -195,6 +207,8 @@ impl Control {
                 engine: Engine::Kernel,
                 emulation: Emulation::New,
                 window_us: 0,
+                sites: 1,
+                batch: crate::sites::BATCH_DEFAULT,
                 closed: false,
                 last_call: CallReport::default(),
                 busy: None,
@@ -249,6 +263,16 @@ impl State {
 
     pub(crate) fn emulation(&self) -> Emulation {
         self.emulation
+    }
+
+    /// How many entries follow the state.
+    pub(crate) fn sites(&self) -> usize {
+        self.sites
+    }
+
+    /// How many entries a batch flips.
+    pub(crate) fn batch(&self) -> usize {
+        self.batch
     }
 
     /// The long write that owns the site, if any.
@@ -319,15 +343,21 @@ impl State {
             engine: self.engine,
             emulation: self.emulation,
             window_us: self.window_us,
+            sites: self.sites,
+            batch: self.batch,
         };
         (self.engine, self.emulation, self.window_us) = (p.engine, p.emulation, p.window_us);
-        if p.scenario == Scenario::Livepatch {
-            if let Err(e) = self.add_callback(syms, policy::LIVEPATCH) {
-                // Nothing was flipped: give the settings back as they were.
-                (self.engine, self.emulation, self.window_us) =
-                    (saved.engine, saved.emulation, saved.window_us);
-                return Err(e);
+        (self.sites, self.batch) = (p.sites.unwrap_or(self.sites), p.batch.unwrap_or(self.batch));
+        let taken = match self.sites_fit_engine() {
+            Ok(()) if p.scenario == Scenario::Livepatch => {
+                self.add_callback(syms, policy::LIVEPATCH)
             }
+            r => r,
+        };
+        if let Err(e) = taken {
+            // Nothing was flipped: give the settings back as they were.
+            self.give_back(&saved);
+            return Err(e);
         }
         // Only once the run is sure to start: a refused write changes nothing.
         reset_counters(self);
@@ -371,9 +401,29 @@ impl State {
                 );
             }
         }
+        self.give_back(&saved);
+        restored
+    }
+
+    /// The settings a torture run borrowed, back as they were.
+    fn give_back(&mut self, saved: &Saved) {
         (self.engine, self.emulation, self.window_us) =
             (saved.engine, saved.emulation, saved.window_us);
-        restored
+        (self.sites, self.batch) = (saved.sites, saved.batch);
+    }
+
+    /// `EINVAL` if the engine cannot flip `sites` entries: only the kernel and module engines
+    /// batch.
+    fn sites_fit_engine(&self) -> Result {
+        if self.sites > 1 && !self.engine.batches() {
+            pr_warn!(
+                "sites: engine {} flips one site; {} sites need engine kernel or module\n",
+                self.engine.name(),
+                self.sites
+            );
+            return Err(EINVAL);
+        }
+        Ok(())
     }
 
     /// Ends a torture run: its report and the free site become visible together, under one
@@ -397,6 +447,11 @@ impl State {
         if new == self.site {
             return Ok(());
         }
+        self.go_expecting(syms, new, Expect::State(self.site))
+    }
+
+    /// Moves every entry to `new`, once each holds what `expect` says.
+    fn go_expecting(&mut self, syms: &KernelSyms, new: SiteState, expect: Expect) -> Result {
         if !self.engine.picks_emulation() && self.emulation != Emulation::New {
             pr_warn!(
                 "engine {}: the kernel's int3 handler emulates the new instruction: set emulate to new\n",
@@ -410,9 +465,12 @@ impl State {
             &Flip {
                 old: self.site,
                 new,
+                expect,
                 engine: self.engine,
                 emulation: self.emulation,
                 window,
+                sites: self.sites,
+                batch: self.batch,
             },
         )?;
         self.site = new;
@@ -486,6 +544,14 @@ impl State {
 
     fn set_engine(&mut self, engine: Engine) -> Result {
         self.open()?;
+        if self.sites > 1 && !engine.batches() {
+            pr_warn!(
+                "engine: {} flips one site, and {} follow the state: echo count=1 > sites first\n",
+                engine.name(),
+                self.sites
+            );
+            return Err(EINVAL);
+        }
         let at_rest =
             self.site == SiteState::Nop && callbacks::registered() == 0 && self.forced.is_none();
         if engine.on_our_site() != self.engine.on_our_site() && !at_rest {
@@ -511,10 +577,15 @@ impl State {
     }
 
     /// The site back to a NOP with no callback: on `ftrace`, every op unregistered (the live
-    /// patch last, as it was first); on the others, one flip.
+    /// patch last, as it was first); on the others, one flip of every entry that is not a
+    /// NOP, from whatever instruction of ours it holds (a run may have left one behind).
     fn back_to_rest(&mut self, syms: &KernelSyms) -> Result {
         if self.engine != Engine::Ftrace {
-            self.go(syms, SiteState::Nop)?;
+            if self.site != SiteState::Nop || site::entries_not_in(SiteState::Nop, self.sites).0 > 0
+            {
+                self.go_expecting(syms, SiteState::Nop, Expect::Ours)?;
+            }
+            self.site = SiteState::Nop;
             callbacks::set_registered(0);
             return Ok(());
         }
@@ -530,6 +601,25 @@ impl State {
     fn set_emulation(&mut self, emulation: Emulation) -> Result {
         self.open()?;
         self.emulation = emulation;
+        Ok(())
+    }
+
+    fn set_sites(&mut self, sites: usize, batch: usize) -> Result {
+        self.open()?;
+        let at_rest =
+            self.site == SiteState::Nop && callbacks::registered() == 0 && self.forced.is_none();
+        if sites != self.sites && !at_rest {
+            pr_warn!(
+                "sites: the number of sites changes only at rest (a NOP, no callback registered, mode auto)\n"
+            );
+            return Err(EBUSY);
+        }
+        let before = (self.sites, self.batch);
+        (self.sites, self.batch) = (sites, batch);
+        if let Err(e) = self.sites_fit_engine() {
+            (self.sites, self.batch) = before;
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -549,49 +639,62 @@ impl State {
     }
 }
 
-/// Calls the traced function `n` times and checks each result against what the site state
-/// promises; `EIO` if any result was wrong, `EINTR` if a signal came first.
+/// Calls the traced sites `n` times in all (entry 0, then a sweep of the table's entries
+/// that follow the state, and again) and checks each result against what the state promises
+/// and against the entry called; `EIO` if any result was wrong, `EINTR` if a signal came
+/// first.
 pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
     let _claim = ctl.claim(File::Call)?;
     // The site cannot change while the claim stands.
-    let (site_state, engine) = {
+    let (site_state, engine, sites) = {
         let st = ctl.state.lock();
-        (st.site, st.engine)
+        (st.site, st.engine, st.sites)
     };
     let want_v2 = policy::patches(site_state, callbacks::registered());
     let mut report = CallReport::default();
-    for x in 0..n {
-        if x % 4096 == 4095 && interrupted() {
+    let mut results = KVec::from_elem(0u64, sites - 1, GFP_KERNEL)?;
+    let mut x: u64 = 0;
+    'calls: while report.calls < n {
+        if interrupted() {
             report.interrupted = true;
             break;
         }
-        let r = traced::call_traced(engine, x);
-        report.calls += 1;
-        stats::CALLS.inc();
-        match r.wrapping_sub(x) {
-            traced::V1_TAG => {
-                report.v1 += 1;
-                stats::RESULT_V1.inc();
+        let first = traced::call_traced(engine, x);
+        traced::sweep(x, &mut results);
+        for (e, &r) in Iterator::chain(core::iter::once(&first), results.iter()).enumerate() {
+            if report.calls == n {
+                break 'calls;
             }
-            traced::V2_TAG => {
-                report.v2 += 1;
-                stats::RESULT_V2.inc();
-            }
-            _ => {
-                report.corrupt += 1;
-                stats::CORRUPT.inc();
+            report.calls += 1;
+            stats::CALLS.inc();
+            match crate::sites::read_result(e, x, r) {
+                Ok(Body::V1) => {
+                    report.v1 += 1;
+                    stats::RESULT_V1.inc();
+                }
+                Ok(Body::V2) => {
+                    report.v2 += 1;
+                    stats::RESULT_V2.inc();
+                }
+                Err(Some(_)) => report.wrong_site += 1,
+                Err(None) => {
+                    report.corrupt += 1;
+                    stats::CORRUPT.inc();
+                }
             }
         }
+        x = x.wrapping_add(1);
     }
     ctl.state.lock().last_call = report;
     let mismatches = if want_v2 { report.v1 } else { report.v2 };
     stats::MISMATCHES.add(mismatches);
-    if mismatches + report.corrupt > 0 {
+    if mismatches + report.corrupt + report.wrong_site > 0 {
         pr_err!(
-            "call: {} of {} results wrong ({} corrupt) with the site {}\n",
-            mismatches + report.corrupt,
+            "call: {} of {} results wrong ({} corrupt, {} from another site) with the site {}\n",
+            mismatches + report.corrupt + report.wrong_site,
             report.calls,
             report.corrupt,
+            report.wrong_site,
             site_state.kind().name()
         );
         return Err(EIO);
@@ -614,6 +717,8 @@ pub(crate) struct CallReport {
     pub(crate) v1: u64,
     pub(crate) v2: u64,
     pub(crate) corrupt: u64,
+    /// Results from another entry than the one called.
+    pub(crate) wrong_site: u64,
     /// A signal ended the write before `n` calls.
     pub(crate) interrupted: bool,
 }

@@ -126,7 +126,7 @@ fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let b = if on_ftrace {
         site::read_ftrace_site()
     } else {
-        site::read_site()
+        site::read_entry(0)
     };
     writeln!(
         f,
@@ -215,12 +215,50 @@ fn callbacks_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
     }
 }
 
+/// A summary, never a line per site: how many follow the state, how many hold its bytes,
+/// and the first that does not.
+fn sites_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let st = ctl.lock();
+    writeln!(f, "count: {}", st.sites())?;
+    writeln!(f, "batch: {}", st.batch())?;
+    writeln!(f, "table: {}", crate::sites::SITES)?;
+    writeln!(f, "state: {}", st.site().kind().name())?;
+    if st.engine() == Engine::Ftrace {
+        return writeln!(f, "holding: not ours (engine ftrace flips its own site)");
+    }
+    let (bad, first) = site::entries_not_in(st.site(), st.sites());
+    writeln!(f, "holding: {}", st.sites() - bad)?;
+    match first {
+        Some(e) => writeln!(f, "first_not_holding: {e}"),
+        None => writeln!(f, "first_not_holding: none"),
+    }
+}
+
+fn sites_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; command::MAX_INPUT];
+    let word = read_word(File::Sites, reader, &mut buf)?;
+    let cmd = command::sites_cmd(word).map_err(|r| {
+        pr_warn!(
+            "sites: '{}': {} (count=N and/or batch=N, each 1 to {})\n",
+            word,
+            r.reason(),
+            crate::sites::SITES
+        );
+        EINVAL
+    })?;
+    let gate = ctl.gate(File::Sites)?;
+    let count = cmd.count.unwrap_or(gate.sites());
+    let batch = cmd.batch.unwrap_or(gate.batch());
+    gate.set_sites(count, batch)
+}
+
 fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let r = ctl.lock().last_call();
     writeln!(f, "calls: {}", r.calls)?;
     writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
-    writeln!(f, "corrupt: {}", r.corrupt)
+    writeln!(f, "corrupt: {}", r.corrupt)?;
+    writeln!(f, "wrong_site: {}", r.wrong_site)
 }
 
 fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -348,12 +386,29 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f)?;
     writeln!(f, "threads: {}", r.threads)?;
     writeln!(f, "window_us: {}", r.window_us)?;
+    writeln!(f, "sites: {}", r.sites)?;
+    writeln!(f, "batch: {}", r.batch)?;
     writeln!(f, "flips: {}", r.flips)?;
     writeln!(f, "calls: {}", r.calls)?;
     writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
     writeln!(f, "missed: {}", r.missed)?;
+    match r.worst_site {
+        Some((e, n)) => writeln!(f, "worst_site: {e} missed {n}")?,
+        None => writeln!(f, "worst_site: none")?,
+    }
     writeln!(f, "corrupt: {}", r.corrupt)?;
+    writeln!(f, "wrong_site: {}", r.wrong_site)?;
+    writeln!(f, "unwritten: {}", r.unwritten)?;
+    match r.first_unwritten {
+        Some(e) => writeln!(f, "first_unwritten: {e}")?,
+        None => writeln!(f, "first_unwritten: none")?,
+    }
+    writeln!(f, "batches: {}", r.batches)?;
+    match r.syncs {
+        Some(n) => writeln!(f, "syncs: {n}")?,
+        None => writeln!(f, "syncs: not counted")?,
+    }
     writeln!(f, "cb_livepatch: {}", r.cb_livepatch)?;
     writeln!(f, "cb_counter: {}", r.cb_counter)?;
     for p in Emulation::ALL {
@@ -568,5 +623,10 @@ pub(crate) static FILES: [Spec<Control>; File::ALL.len()] = [
         name: c"unwind",
         show: unwind_show,
         write: unwind_write,
+    },
+    Spec {
+        name: c"sites",
+        show: sites_show,
+        write: sites_write,
     },
 ];

@@ -69,9 +69,21 @@ pub(crate) unsafe fn int3_emulate_push(frame: &mut impl CpuFrame, val: usize) {
 /// As for [`int3_emulate_push`]; `frame` must be an int3 trap frame taken on a 5-byte site.
 #[inline(always)]
 pub(crate) unsafe fn int3_emulate_call(frame: &mut impl CpuFrame, func: usize) {
-    let ret = call_return_address(trapped_site(frame));
+    // SAFETY: forwarded from the caller; the site is the one trapped on.
+    unsafe { int3_emulate_call_from(frame, trapped_site(frame), func) };
+}
+
+/// `int3_emulate_call()` for the call at `site`, the site the handler's lookup found: push
+/// the address after it, then continue at `func`. A lookup that found the wrong site sends
+/// the CPU back into the wrong function.
+///
+/// # Safety
+///
+/// As for [`int3_emulate_call`]; `site` is the site of one of our entries.
+#[inline(always)]
+pub(crate) unsafe fn int3_emulate_call_from(frame: &mut impl CpuFrame, site: usize, func: usize) {
     // SAFETY: forwarded from the caller.
-    unsafe { int3_emulate_push(frame, ret) };
+    unsafe { int3_emulate_push(frame, call_return_address(site)) };
     int3_emulate_jmp(frame, func);
 }
 

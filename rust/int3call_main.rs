@@ -24,6 +24,7 @@ mod policy;
 mod protocol;
 mod selftest;
 mod site;
+mod sites;
 mod stats;
 mod sys;
 mod traced;
@@ -45,12 +46,15 @@ struct Int3Call {
     _files: debugfs_files::Dir<control::Control>,
     /// The control state; dropping it unregisters the die notifier.
     ctl: Pin<KBox<control::Control>>,
+    /// Dropped last: every flip it counts is over once `ctl` is gone.
+    _sync_probe: Option<sys::sync_probe::SyncProbe>,
 }
 
 impl kernel::Module for Int3Call {
     fn init(module: &'static ThisModule) -> Result<Self> {
         traced::check_layout()?;
         let syms = symbols::KernelSyms::resolve()?;
+        let sync_probe = sys::sync_probe::SyncProbe::register();
         let notifier = notifier::DieNotifier::register()?;
         selftest::run(&notifier)?;
         selftest::gone_int3_on_the_site()?;
@@ -59,7 +63,11 @@ impl kernel::Module for Int3Call {
         // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.
         let files =
             unsafe { debugfs_files::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
-        Ok(Self { _files: files, ctl })
+        Ok(Self {
+            _files: files,
+            ctl,
+            _sync_probe: sync_probe,
+        })
     }
 }
 
@@ -74,10 +82,11 @@ impl Drop for Int3Call {
         if let Err(e) = self.ctl.close() {
             pr_err!("unload: restoring the call site failed: {:?}\n", e);
         }
-        let b = site::read_site();
+        let b = site::read_entry(0);
         let f = site::read_ftrace_site();
+        let (not_nop, _) = site::entries_not_in(policy::SiteState::Nop, crate::sites::SITES);
         pr_info!(
-            "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}, ftrace's site to {:02x} {:02x} {:02x} {:02x} {:02x}\n",
+            "unload: site restored to {:02x} {:02x} {:02x} {:02x} {:02x}, ftrace's site to {:02x} {:02x} {:02x} {:02x} {:02x}, {} of {} sites not a NOP\n",
             b[0],
             b[1],
             b[2],
@@ -87,7 +96,9 @@ impl Drop for Int3Call {
             f[1],
             f[2],
             f[3],
-            f[4]
+            f[4],
+            not_nop,
+            crate::sites::SITES
         );
     }
 }

@@ -93,6 +93,12 @@ impl Engine {
         matches!(self, Engine::Kernel | Engine::Module)
     }
 
+    /// Whether the engine flips many sites in batches (`sites.rs`): `static_call` has one
+    /// site per key, and `ftrace` owns its own site.
+    pub(crate) fn batches(self) -> bool {
+        matches!(self, Engine::Kernel | Engine::Module)
+    }
+
     /// Whether the engine rewrites our own site (`traced::site`); `ftrace` rewrites the site
     /// ftrace owns, and only ftrace's policy moves it.
     pub(crate) fn on_our_site(self) -> bool {

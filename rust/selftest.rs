@@ -114,7 +114,7 @@ pub(crate) fn run(_registered: &DieNotifier) -> Result {
 /// rest.
 pub(crate) fn gone_int3_on_the_site() -> Result {
     let site = traced::site();
-    let bytes = site::read_site();
+    let bytes = site::read_entry(0);
     let after = emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_trampoline);
     if after != emulate::AfterGone::Past(site + insn::SITE_LEN) {
         pr_err!(

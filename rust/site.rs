@@ -27,16 +27,20 @@ use crate::{
         self,
         Step, //
     },
+    sites,
     stats,
     sys::{
         ftrace,
         kcall,
         static_call,
-        symbols::KernelSyms, //
+        symbols::KernelSyms,
+        sync_probe, //
     },
     traced, //
 };
+use core::ops::Range;
 use core::sync::atomic::{
+    AtomicBool,
     AtomicUsize,
     Ordering, //
 };
@@ -59,17 +63,23 @@ use kernel::{
     }, //
 };
 
-/// The module engine's open window: the site that carries our int3 (0 when none) and the
-/// stub a hit on it is emulated as a call to. Written before the int3 goes in and cleared
-/// after the last sync, so the handler always sees a complete pair.
+/// The module engine's open window: entries `WINDOW_LO..WINDOW_HI` (`sites.rs`) carry our
+/// int3 (`WINDOW_HI == 0`: none), and the stub a hit on one is emulated as a call to. Opened
+/// before the batch's int3s go in and closed after its last sync, so the handler always sees
+/// a complete window.
 ///
-/// These three are `core`'s atomics: the int3 path reads them, and must not call the kernel
+/// These are `core`'s atomics: the int3 path reads them, and must not call the kernel
 /// crate's C helpers (`stats.rs` says why).
-static WINDOW_SITE: AtomicUsize = AtomicUsize::new(0);
+static WINDOW_LO: AtomicUsize = AtomicUsize::new(0);
+static WINDOW_HI: AtomicUsize = AtomicUsize::new(0);
 static WINDOW_TARGET: AtomicUsize = AtomicUsize::new(0);
-/// The site one of our flips (either engine) is rewriting, 0 when none: an int3 there is ours
-/// until the flip's last sync, so a CPU sent back to the site cannot trap on it forever.
-static FLIPPING: AtomicUsize = AtomicUsize::new(0);
+/// The entries one of our flips (either engine) is rewriting, `FLIP_LO..FLIP_HI` (empty when
+/// none): an int3 there is ours until the flip's last sync, so a CPU sent back to the site
+/// cannot trap on it forever.
+static FLIP_LO: AtomicUsize = AtomicUsize::new(0);
+static FLIP_HI: AtomicUsize = AtomicUsize::new(0);
+/// Likewise for the site ftrace owns, while one of our ftrace flips runs.
+static FLIPPING_FTRACE: AtomicBool = AtomicBool::new(false);
 
 /// For the torture's observer: the flip in progress, as a sequence with three phases per
 /// flip. `FLIP_SEQ % 3 == 1`: its bytes are being published (a look then judges nothing);
@@ -179,34 +189,56 @@ fn poke(_guard: &TextMutexGuard, addr: usize, bytes: &[u8]) {
 }
 
 /// The int3 protocol, in Rust: runs `steps` (`protocol.rs`, the table the spin model checks)
-/// on `site`, with our die notifier emulating hits as a call to `stub` while the window is
-/// open. `hold` runs after each sync but the last.
+/// over the entries `batch` at once (each step on every site of the batch, then one sync for
+/// all), each site rewritten to `insn`, with our die notifier emulating hits as a call to
+/// `stub` while the window is open. `hold` runs after each sync but the last.
 fn module_engine(
     guard: &TextMutexGuard,
-    site: usize,
-    new: &[u8; insn::SITE_LEN],
+    batch: Range<usize>,
+    insn: Insn,
     stub: usize,
     steps: &[Step],
     mut hold: impl FnMut(),
-) {
+) -> Result {
+    let layout = traced::layout();
+    let skipped = skipped_entry(&batch);
+    let mut news = KVec::with_capacity(batch.len(), GFP_KERNEL)?;
+    for e in batch.clone() {
+        let site = layout.site_of(e);
+        news.push((site, insn::encode(site, insn).ok_or(ERANGE)?), GFP_KERNEL)?;
+    }
+    let written = news
+        .iter()
+        .filter(|(site, _)| Some(*site) != skipped.map(|e| layout.site_of(e)));
     WINDOW_TARGET.store(stub, Ordering::Relaxed);
-    WINDOW_SITE.store(site, Ordering::Release);
+    WINDOW_LO.store(batch.start, Ordering::Relaxed);
+    WINDOW_HI.store(batch.end, Ordering::Release);
     let mut opened = None;
     let mut ns = 0;
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::PlantInt3 => {
-                poke(guard, site, &[insn::INT3]);
+                written
+                    .clone()
+                    .for_each(|(site, _)| poke(guard, *site, &[insn::INT3]));
                 opened = Some(Instant::<Monotonic>::now());
             }
-            Step::Sync => crate::sys::smp::sync_each_cpu(),
-            Step::WriteTail => poke(guard, site + 1, &new[1..]),
+            Step::Sync => {
+                crate::sys::smp::sync_each_cpu();
+                stats::SYNCS.inc();
+            }
+            Step::WriteTail => written
+                .clone()
+                .for_each(|(site, new)| poke(guard, site + 1, &new[1..])),
             Step::WriteByte0 | Step::WriteAll => {
-                if *step == Step::WriteAll {
-                    poke(guard, site, new);
+                let len = if *step == Step::WriteAll {
+                    insn::SITE_LEN
                 } else {
-                    poke(guard, site, &new[..1]);
-                }
+                    1
+                };
+                written
+                    .clone()
+                    .for_each(|(site, new)| poke(guard, *site, &new[..len]));
                 if let Some(t) = opened.take() {
                     ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(0);
                 }
@@ -216,13 +248,20 @@ fn module_engine(
             hold();
         }
     }
-    WINDOW_SITE.store(0, Ordering::Release);
+    WINDOW_HI.store(0, Ordering::Release);
     WINDOW_NS_SUM.add(ns);
     WINDOWS.inc();
     // Only flips, which `text_mutex` serialises, write the maximum.
     if ns > WINDOW_NS_MAX.load(Relaxed) {
         WINDOW_NS_MAX.store(ns, Relaxed);
     }
+    Ok(())
+}
+
+/// `busted=skip_site`: the entry of `batch` a flip leaves unwritten (its middle one), if the
+/// batch has two or more.
+fn skipped_entry(batch: &Range<usize>) -> Option<usize> {
+    (injected::busted(Busted::SkipSite) && batch.len() >= 2).then(|| batch.start + batch.len() / 2)
 }
 
 /// Zeroes the window measurements (with the other counters).
@@ -241,36 +280,92 @@ pub(crate) fn window_stats() -> (u64, u64) {
     )
 }
 
-/// Refuses to write unless the site holds `expected`: something else (another patcher, a
-/// stray write) changed it, and overwriting would destroy its instruction. ftrace does the
-/// same before every patch (`ftrace_verify_code`). Runs with `text_mutex` held.
-fn verify(_guard: &TextMutexGuard, expected: &[u8; insn::SITE_LEN]) -> Result {
-    let found = read_site();
-    if found != *expected {
-        pr_err!(
-            "flip refused: the site holds {:02x?}, expected {:02x?}; nothing written\n",
-            found,
-            expected
-        );
-        stats::VERIFY_REFUSED.inc();
-        return Err(EBUSY);
+/// What the entries of a flip must hold before it writes.
+#[derive(Clone, Copy)]
+pub(crate) enum Expect {
+    /// The bytes of this state: the state the control says they are in.
+    State(SiteState),
+    /// Any instruction of ours (a NOP, or a call to one of our trampolines): restoring the
+    /// sites to rest after a run that may have left some behind (`busted=skip_site`).
+    Ours,
+}
+
+/// Refuses to write unless every entry of `entries` holds what `expect` says: something else
+/// (another patcher, a stray write, a skipped site) changed it, and overwriting would destroy
+/// its instruction. The whole flip is refused, and nothing written. ftrace does the same
+/// before every patch (`ftrace_verify_code`). Runs with `text_mutex` held.
+fn verify(_guard: &TextMutexGuard, entries: Range<usize>, expect: Expect) -> Result {
+    let layout = traced::layout();
+    for e in entries {
+        let site = layout.site_of(e);
+        let found = read_entry(e);
+        let ok = match expect {
+            Expect::State(state) => {
+                let want = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
+                if found != want {
+                    pr_err!(
+                        "flip refused: site {} holds {:02x?}, expected {:02x?}; nothing written\n",
+                        e,
+                        found,
+                        want
+                    );
+                }
+                found == want
+            }
+            Expect::Ours => {
+                let ours = match insn::decode(site, &found) {
+                    Some(Insn::Nop) => true,
+                    Some(Insn::Call(to)) => traced::is_trampoline(to),
+                    None => false,
+                };
+                if !ours {
+                    pr_err!(
+                        "flip refused: site {} holds {:02x?}, no instruction of ours; nothing written\n",
+                        e,
+                        found
+                    );
+                }
+                ours
+            }
+        };
+        if !ok {
+            stats::VERIFY_REFUSED.inc();
+            return Err(EBUSY);
+        }
     }
     Ok(())
 }
 
-/// Marks `site` as being flipped by us until dropped.
+/// Marks `entries` as being flipped by us until dropped.
 struct Flipping;
 
 impl Flipping {
-    fn begin(site: usize) -> Self {
-        FLIPPING.store(site, Ordering::Release);
+    fn begin(entries: Range<usize>) -> Self {
+        FLIP_LO.store(entries.start, Ordering::Relaxed);
+        FLIP_HI.store(entries.end, Ordering::Release);
         Flipping
     }
 }
 
 impl Drop for Flipping {
     fn drop(&mut self) {
-        FLIPPING.store(0, Ordering::Release);
+        FLIP_HI.store(0, Ordering::Release);
+    }
+}
+
+/// Marks the site ftrace owns as being flipped by us until dropped.
+struct FlippingFtrace;
+
+impl FlippingFtrace {
+    fn begin() -> Self {
+        FLIPPING_FTRACE.store(true, Ordering::Release);
+        FlippingFtrace
+    }
+}
+
+impl Drop for FlippingFtrace {
+    fn drop(&mut self) {
+        FLIPPING_FTRACE.store(false, Ordering::Release);
     }
 }
 
@@ -313,30 +408,41 @@ pub(crate) fn insn_of(state: SiteState) -> Insn {
 /// `during` once while our int3 is in (after step 1): every call of the traced function it
 /// makes traps and is emulated as a call to where the site already goes.
 pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
-    let site = traced::site();
-    let bytes = insn::encode(site, insn_of(state)).ok_or(ERANGE)?;
     let stub = traced::stub(policy::stub_index(Emulation::New, state.kind(), state));
     let guard = TextMutexGuard::lock(syms);
-    verify(&guard, &bytes)?;
-    let _flipping = Flipping::begin(site);
+    verify(&guard, 0..1, Expect::State(state))?;
+    let _flipping = Flipping::begin(0..1);
     let mut during = Some(during);
-    module_engine(&guard, site, &bytes, stub, protocol::INT3_PROTOCOL, || {
-        if let Some(f) = during.take() {
-            f()
-        }
-    });
+    module_engine(
+        &guard,
+        0..1,
+        insn_of(state),
+        stub,
+        protocol::INT3_PROTOCOL,
+        || {
+            if let Some(f) = during.take() {
+                f()
+            }
+        },
+    )?;
     stats::FLIPS_MODULE.inc();
     Ok(())
 }
 
 /// What a flip is asked to do.
 pub(crate) struct Flip {
+    /// What every entry holds before, as far as the control knows.
     pub(crate) old: SiteState,
     pub(crate) new: SiteState,
+    /// What the entries must hold before the flip writes anything.
+    pub(crate) expect: Expect,
     pub(crate) engine: Engine,
     pub(crate) emulation: Emulation,
     /// Module engine only: how long to hold each step open.
     pub(crate) window: Delta,
+    /// Entries `0..sites` flip, `batch` at a time (`sites.rs`).
+    pub(crate) sites: usize,
+    pub(crate) batch: usize,
 }
 
 /// `busted=swap_emulation`: the emulation whose target a flip wrongly emulates.
@@ -348,42 +454,51 @@ fn swapped(emulation: Emulation) -> Emulation {
     }
 }
 
-/// Rewrites the site from `flip.old` to `flip.new`, live.
+/// Rewrites entries `0..flip.sites` from `flip.old` to `flip.new`, live, a batch at a time
+/// in ascending order. Every entry is verified before anything is written.
 pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
-    let site = traced::site();
-    let new = insn::encode(site, insn_of(flip.new)).ok_or(ERANGE)?;
     let acts_as = if injected::busted(Busted::SwapEmulation) {
         policy::emulated(swapped(flip.emulation), flip.old, flip.new)
     } else {
         policy::emulated(flip.emulation, flip.old, flip.new)
     };
     let stub = traced::stub(policy::stub_index(flip.emulation, flip.new.kind(), acts_as));
-    let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
-    let old = insn::encode(site, insn_of(flip.old)).ok_or(ERANGE)?;
+    let site0 = traced::site();
     let guard = TextMutexGuard::lock(syms);
-    verify(&guard, &old)?;
-    let _flipping = Flipping::begin(site);
-    let _published = Published::begin(&old, &new);
+    verify(&guard, 0..flip.sites, flip.expect)?;
+    let old0 = read_entry(0);
+    let new0 = insn::encode(site0, insn_of(flip.new)).ok_or(ERANGE)?;
+    let _flipping = Flipping::begin(0..flip.sites);
+    let _published = Published::begin(&old0, &new0);
     match flip.engine {
         Engine::Kernel => {
-            // SAFETY: the site is our own module text; `text_mutex` is held; both buffers are
-            // 5 valid bytes (the kernel copies them before returning), and `emulate` is a
-            // `call` the kernel's int3 handler can emulate, relative to `site`.
-            unsafe { kcall::smp_text_poke_single(site, &new, &emulate) };
+            let _counting = sync_probe::Counting::begin(crate::sys::smp::online_count());
+            for batch in sites::batches(flip.sites, flip.batch) {
+                kernel_batch(&guard, batch, insn_of(flip.new), stub)?;
+            }
             stats::FLIPS_KERNEL.inc();
         }
         Engine::Module => {
             let steps = protocol::steps(injected::current());
-            module_engine(&guard, site, &new, stub, steps, || hold_for(flip.window));
+            for batch in sites::batches(flip.sites, flip.batch) {
+                module_engine(&guard, batch, insn_of(flip.new), stub, steps, || {
+                    hold_for(flip.window)
+                })?;
+            }
             stats::FLIPS_MODULE.inc();
         }
         Engine::StaticCall => {
             // The kernel takes `text_mutex` itself; what the site holds was verified above,
-            // and no flip of ours can run before the kernel's (the control mutex).
+            // and no flip of ours can run before the kernel's (the control mutex). One site:
+            // the key has one (`control.rs` refuses more).
             drop(guard);
             let func = traced::trampoline(flip.new).unwrap_or(0);
+            let old = match insn::decode(site0, &old0) {
+                Some(Insn::Call(to)) => to,
+                _ => 0,
+            };
             // SAFETY: the control mutex (held by our caller) serialises every use of the key.
-            unsafe { static_call::key_names(traced::trampoline(flip.old).unwrap_or(0)) };
+            unsafe { static_call::key_names(old) };
             // SAFETY: `func` is 0 or one of our trampolines; process context, and neither
             // `text_mutex` (dropped above) nor any lock the update takes is held.
             unsafe { static_call::update(func) };
@@ -397,11 +512,46 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     Ok(())
 }
 
+/// The kernel engine's flip of the entries `batch`: one `smp_text_poke_batch_add()` per site,
+/// in ascending address order, then `smp_text_poke_batch_finish()`; one site goes through
+/// `smp_text_poke_single()`. The kernel's int3 handler emulates a hit as a call to `stub`
+/// from the site hit (its entry's `emulate` bytes, found by binary search).
+fn kernel_batch(_guard: &TextMutexGuard, batch: Range<usize>, insn: Insn, stub: usize) -> Result {
+    let layout = traced::layout();
+    if batch.len() == 1 {
+        let site = layout.site_of(batch.start);
+        let new = insn::encode(site, insn).ok_or(ERANGE)?;
+        let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
+        // SAFETY: the site is our own module text; `text_mutex` is held; both buffers are
+        // 5 valid bytes (the kernel copies them before returning), and `emulate` is a
+        // `call` the kernel's int3 handler can emulate, relative to `site`.
+        unsafe { kcall::smp_text_poke_single(site, &new, &emulate) };
+        return Ok(());
+    }
+    let skipped = skipped_entry(&batch);
+    let order: &mut dyn Iterator<Item = usize> = if injected::busted(Busted::OutOfOrder) {
+        &mut batch.clone().rev()
+    } else {
+        &mut batch.clone()
+    };
+    for e in order.filter(|&e| Some(e) != skipped) {
+        let site = layout.site_of(e);
+        let new = insn::encode(site, insn).ok_or(ERANGE)?;
+        let emulate = insn::encode_call(site, stub).ok_or(ERANGE)?;
+        // SAFETY: as for `smp_text_poke_single` above; the batch is finished below, before
+        // `text_mutex` is released.
+        unsafe { kcall::smp_text_poke_batch_add(site, &new, &emulate) };
+    }
+    // SAFETY: `text_mutex` is held, as it was for every add above.
+    unsafe { kcall::smp_text_poke_batch_finish() };
+    Ok(())
+}
+
 /// A flip on the engine `ftrace`: registers (or unregisters) the op of callback `cb`, and
 /// ftrace moves the site it owns. Published to the callers like any flip, and our die
 /// notifier takes an int3 of it that the kernel's handler declined, as for the kernel engine.
 pub(crate) fn ftrace_flip(cb: usize, register: bool) -> Result {
-    let _flipping = Flipping::begin(traced::ftrace_site());
+    let _flipping = FlippingFtrace::begin();
     let bytes = read_ftrace_site();
     let _published = Published::begin(&bytes, &bytes);
     if register {
@@ -440,15 +590,29 @@ pub(crate) fn flip_seq() -> u64 {
     FLIP_SEQ.load(Relaxed)
 }
 
-/// The five bytes the site holds now.
+/// The five bytes entry `e`'s site holds now (`e < sites::SITES`).
 #[inline(always)]
-pub(crate) fn read_site() -> [u8; insn::SITE_LEN] {
-    // SAFETY: the site is 5 bytes of our own, always-mapped text; a racing flip can only
-    // make the copy show a mix of old, int3 and new bytes, which is what it is.
-    unsafe { core::ptr::read_volatile(traced::site() as *const [u8; insn::SITE_LEN]) }
+pub(crate) fn read_entry(e: usize) -> [u8; insn::SITE_LEN] {
+    // SAFETY: the site is 5 bytes of our own, always-mapped text (`e` is an entry); a racing
+    // flip can only make the copy show a mix of old, int3 and new bytes, which is what it is.
+    unsafe { core::ptr::read_volatile(traced::layout().site_of(e) as *const [u8; insn::SITE_LEN]) }
 }
 
-/// Die-notifier hook for int3s on the traced site. Runs in int3 context: atomics only.
+/// How many of entries `0..sites` do not hold the bytes of `state`, and the first of them.
+pub(crate) fn entries_not_in(state: SiteState, sites: usize) -> (usize, Option<usize>) {
+    let layout = traced::layout();
+    let mut bad = (0, None);
+    for e in 0..sites {
+        if insn::encode(layout.site_of(e), insn_of(state)) != Some(read_entry(e)) {
+            bad.0 += 1;
+            bad.1 = bad.1.or(Some(e));
+        }
+    }
+    bad
+}
+
+/// Die-notifier hook for int3s on our sites (every entry, and the site ftrace owns). Runs in
+/// int3 context: atomics only.
 ///
 /// It claims a hit only when it is safe to: the int3 is gone (a complete instruction stands
 /// there), or our module engine's window holds it (emulate the call the emulation picks), or
@@ -460,14 +624,18 @@ pub(crate) fn read_site() -> [u8; insn::SITE_LEN] {
 /// of the site that still holds the int3, and a rewind then traps again forever (seen: four
 /// caller threads stuck for good). Emulating the complete instruction that stands there now
 /// moves the CPU past the site, so every trap completes one call.
+///
+/// The entry is found with arithmetic (`sites::Layout::entry_of`): the cost does not grow
+/// with the number of sites, or with the size of the batch.
 #[inline(always)]
 pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     if site == traced::ftrace_site() {
         return on_ftrace_int3(frame, site);
     }
-    if site != traced::site() {
+    let layout = traced::layout();
+    let Some(e) = layout.entry_of(site) else {
         return false;
-    }
+    };
     // SAFETY: `site` is our own mapped text; reading one byte has no side effect.
     let byte = unsafe { core::ptr::read_volatile(site as *const u8) };
     if byte != insn::INT3 {
@@ -476,7 +644,7 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         // trampolines (both are legitimate) or to nothing we know (then run the site again).
         // Byte 0 as read above, with the tail: no flip can write a tail while this CPU is
         // in the handler (each tail write waits for a sync), so this is one instruction.
-        let mut bytes = read_site();
+        let mut bytes = read_entry(e);
         bytes[0] = byte;
         past_a_gone_int3(frame, site, &bytes, traced::is_trampoline);
         return true;
@@ -486,7 +654,8 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
     // reordered with loads) that is a compiler barrier, which is all this emits; the C
     // helper behind kernel::sync::barrier::smp_rmb() would be a call out of .kprobes.text.
     core::sync::atomic::compiler_fence(Ordering::Acquire);
-    if WINDOW_SITE.load(Ordering::Acquire) == site {
+    let hi = WINDOW_HI.load(Ordering::Acquire);
+    if e < hi && e >= WINDOW_LO.load(Ordering::Relaxed) {
         if injected::busted(Busted::Spin) {
             // The bug: run the site again (and trap again) until the int3 is gone.
             stats::REWINDS_FLIP.inc();
@@ -495,12 +664,19 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         }
         stats::INT3_HITS.inc();
         let target = WINDOW_TARGET.load(Ordering::Relaxed);
+        // The bug: the lookup lands on the neighbouring entry.
+        let found = if injected::busted(Busted::Neighbour) {
+            e ^ 1
+        } else {
+            e
+        };
         // SAFETY: `frame` is the trap frame of a kernel-mode int3 on our 5-byte call site, so
-        // the int3 entry left a gap below `sp` for the return address; `target` is our stub.
-        unsafe { emulate::int3_emulate_call(frame, target) };
+        // the int3 entry left a gap below `sp` for the return address; `target` is our stub,
+        // and `found` one of our entries (`SITES` is even).
+        unsafe { emulate::int3_emulate_call_from(frame, layout.site_of(found), target) };
         return true;
     }
-    rewind_if_flipping(frame, site)
+    rewind_if_flipping(frame, site, Some(e))
 }
 
 /// The last word of both handlers on an int3 that still stands at `site`: while one of our
@@ -509,8 +685,12 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
 /// no longer, visible to this CPU) and which is gone when the flip ends: run the site again.
 /// Any other belongs to someone else.
 #[inline(always)]
-fn rewind_if_flipping(frame: &mut impl CpuFrame, site: usize) -> bool {
-    if FLIPPING.load(Ordering::Acquire) == site {
+fn rewind_if_flipping(frame: &mut impl CpuFrame, site: usize, entry: Option<usize>) -> bool {
+    let ours = match entry {
+        Some(e) => e < FLIP_HI.load(Ordering::Acquire) && e >= FLIP_LO.load(Ordering::Relaxed),
+        None => FLIPPING_FTRACE.load(Ordering::Acquire),
+    };
+    if ours {
         stats::REWINDS_FLIP.inc();
         emulate::int3_emulate_jmp(frame, site);
         return true;
@@ -564,5 +744,5 @@ fn on_ftrace_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         past_a_gone_int3(frame, site, &bytes, |_| true);
         return true;
     }
-    rewind_if_flipping(frame, site)
+    rewind_if_flipping(frame, site, None)
 }

@@ -68,6 +68,8 @@ pub(crate) static REWINDS_FLIP: Counter = Counter::new();
 pub(crate) static INT3_FOREIGN: Counter = Counter::new();
 /// Flips refused because the site did not hold what the state says.
 pub(crate) static VERIFY_REFUSED: Counter = Counter::new();
+/// CPU syncs (`smp_text_poke_sync_each_cpu()`) our module engine made, all batches together.
+pub(crate) static SYNCS: Counter = Counter::new();
 /// Completed flips, per engine.
 pub(crate) static FLIPS_KERNEL: Counter = Counter::new();
 pub(crate) static FLIPS_MODULE: Counter = Counter::new();
@@ -76,7 +78,7 @@ pub(crate) static FLIPS_STATIC_CALL: Counter = Counter::new();
 
 /// The plain counters with their `stats` keys, in print order (the per-callback and
 /// per-emulation counts are printed next to them by `debugfs.rs`).
-pub(crate) static ALL: [(&str, &Counter); 19] = [
+pub(crate) static ALL: [(&str, &Counter); 20] = [
     ("calls", &CALLS),
     ("result_v1", &RESULT_V1),
     ("result_v2", &RESULT_V2),
@@ -88,6 +90,7 @@ pub(crate) static ALL: [(&str, &Counter); 19] = [
     ("rewinds_flip", &REWINDS_FLIP),
     ("int3_foreign", &INT3_FOREIGN),
     ("verify_refused", &VERIFY_REFUSED),
+    ("syncs", &SYNCS),
     ("flips_kernel", &FLIPS_KERNEL),
     ("flips_module", &FLIPS_MODULE),
     ("flips_ftrace", &FLIPS_FTRACE),

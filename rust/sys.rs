@@ -10,6 +10,7 @@
 //! * `symbols`: resolves those functions at load, and names code addresses.
 //! * `smp`: cross-CPU calls (the protocol's sync) and the online mask.
 //! * `static_call`: the traced site's own static-call key (the engine `static_call`).
+//! * `sync_probe`: a kprobe that counts the kernel engine's CPU syncs.
 //! * `ftrace`: the ftrace ops of the engine `ftrace`, one per callback.
 //! * `unwind`: the ORC stack trace taken in a callback.
 //! * `debugfs_files`: debugfs files whose `.owner` pins the module while open.
@@ -24,4 +25,5 @@ pub(crate) mod notifier;
 pub(crate) mod smp;
 pub(crate) mod static_call;
 pub(crate) mod symbols;
+pub(crate) mod sync_probe;
 pub(crate) mod unwind;

@@ -17,6 +17,7 @@
 use crate::{
     callbacks,
     policy,
+    sites,
     stats::Counter, //
 };
 use core::mem::{
@@ -25,9 +26,10 @@ use core::mem::{
 };
 use kernel::bindings::pt_regs;
 
-/// Added to the argument by the original body (v1) and by the replacement (v2).
-pub(crate) const V1_TAG: u64 = 0x100;
-pub(crate) const V2_TAG: u64 = 0x200;
+pub(crate) use crate::sites::{
+    V1_TAG,
+    V2_TAG, //
+};
 
 /// Hits per emulation stub, indexed by `policy::stub_index`; bumped by the stubs themselves.
 pub(crate) static EMUL_COUNTS: [Counter; policy::STUBS] = [const { Counter::new() }; policy::STUBS];
@@ -66,6 +68,72 @@ core::arch::global_asm!(
     "    lea rax, [rdi + {v2}]",
     asm_ret!(),
     ".size int3call_traced_v2, . - int3call_traced_v2",
+    // The table of sites, entries 1..SITES (`sites.rs`), right after entry 0 so that a batch
+    // that holds entry 0 is in ascending address order. Slot k (entry k) is a function: its
+    // site, then v1 returning `x + V1_TAG + k * TAG`; its v2, `x + V2_TAG + k * TAG`, starts
+    // `V2_OFFSET` bytes in. Only direct calls reach a slot (`int3call_sweep`).
+    ".macro INT3CALL_SLOT k",
+    ".p2align 6",
+    ".globl int3call_site_\\k",
+    ".type int3call_site_\\k, @function",
+    "int3call_site_\\k:",
+    annotate_noendbr!(),
+    "    .byte 0x0f, 0x1f, 0x44, 0x00, 0x00",
+    "    lea rax, [rdi + {v1} + \\k * {tag}]",
+    asm_ret!(),
+    ".size int3call_site_\\k, . - int3call_site_\\k",
+    ".p2align 5",
+    ".type int3call_site_\\k\\()_v2, @function",
+    "int3call_site_\\k\\()_v2:",
+    "    lea rax, [rdi + {v2} + \\k * {tag}]",
+    asm_ret!(),
+    ".size int3call_site_\\k\\()_v2, . - int3call_site_\\k\\()_v2",
+    ".endm",
+    ".altmacro",
+    ".set int3call_k, 1",
+    ".rept {table_slots}",
+    "INT3CALL_SLOT %int3call_k",
+    ".set int3call_k, int3call_k + 1",
+    ".endr",
+    ".noaltmacro",
+    ".purgem INT3CALL_SLOT",
+    ".p2align 6",
+    "int3call_site_table_end:",
+    // Calls entries 1..=rdx of the table in order with the argument rdi, and stores entry k's
+    // result at rsi[k - 1]: one direct call per entry, unrolled, so no indirect call (and no
+    // kCFI type hash or ENDBR) is needed to reach thousands of sites.
+    ".macro INT3CALL_SWEEP_STEP k",
+    "    mov rdi, rbx",
+    "    call int3call_site_\\k",
+    "    mov [r12 + 8 * (\\k - 1)], rax",
+    "    dec r13",
+    "    jz 9f",
+    ".endm",
+    ".p2align 4",
+    ".globl int3call_sweep",
+    ".type int3call_sweep, @function",
+    "int3call_sweep:",
+    "    push rbx",
+    "    push r12",
+    "    push r13",
+    "    mov rbx, rdi",
+    "    mov r12, rsi",
+    "    mov r13, rdx",
+    "    test r13, r13",
+    "    jz 9f",
+    ".altmacro",
+    ".set int3call_k, 1",
+    ".rept {table_slots}",
+    "INT3CALL_SWEEP_STEP %int3call_k",
+    ".set int3call_k, int3call_k + 1",
+    ".endr",
+    ".noaltmacro",
+    ".purgem INT3CALL_SWEEP_STEP",
+    "9:  pop r13",
+    "    pop r12",
+    "    pop rbx",
+    asm_ret!(),
+    ".size int3call_sweep, . - int3call_sweep",
     // The traced function whose site ftrace owns (engine `ftrace`): a `call __fentry__`,
     // which objtool turns into a NOP5 and lists in `__mcount_loc`, as the compiler's
     // `-mfentry` does for C. Its body is v1's.
@@ -256,9 +324,14 @@ core::arch::global_asm!(
     ".globl int3call_emul_stubs_len",
     "int3call_emul_stubs_len:",
     "    .quad int3call_emul_stubs_end - int3call_emul_stubs",
+    ".globl int3call_site_table_len",
+    "int3call_site_table_len:",
+    "    .quad int3call_site_table_end - int3call_site_1",
     ".popsection",
     v1 = const V1_TAG,
     v2 = const V2_TAG,
+    tag = const sites::TAG,
+    table_slots = const sites::SITES - 1,
     regs_size = const size_of::<pt_regs>(),
     r15 = const offset_of!(pt_regs, r15),
     r14 = const offset_of!(pt_regs, r14),
@@ -318,6 +391,9 @@ extern "C" {
     fn int3call_tramp_iterator();
     fn int3call_emul_stubs();
     static int3call_emul_stubs_len: u64;
+    fn int3call_site_1();
+    static int3call_site_table_len: u64;
+    fn int3call_sweep(x: u64, out: *mut u64, count: usize);
 }
 
 /// Address of the patch site (the traced function's first byte).
@@ -332,9 +408,37 @@ pub(crate) fn ftrace_site() -> usize {
     int3call_ftraced as usize
 }
 
-/// Where the live patch sends calls.
+/// Where the live patch sends calls of entry 0 (and of the site ftrace owns, whose body is
+/// v1's).
 pub(crate) fn v2_body() -> usize {
     int3call_traced_v2 as usize
+}
+
+/// Where the entries are (`sites.rs`).
+#[inline(always)]
+pub(crate) fn layout() -> sites::Layout {
+    sites::Layout {
+        single: site(),
+        table: int3call_site_1 as usize,
+    }
+}
+
+/// Where the live patch sends a call that returns to `ret`: the v2 of the entry it came from;
+/// entry 0's for any other (the site ftrace owns).
+#[inline(always)]
+pub(crate) fn v2_after(ret: usize) -> usize {
+    layout().v2_after(ret, v2_body()).unwrap_or(v2_body())
+}
+
+/// Calls entries 1..=`out.len()` of the table once each with the argument `x`, in order, and
+/// stores entry k's result in `out[k - 1]`. Entries past the table are not called.
+pub(crate) fn sweep(x: u64, out: &mut [u64]) {
+    let count = out.len().min(sites::SITES - 1);
+    // SAFETY: `int3call_sweep` follows the C ABI (it saves the callee-saved registers it
+    // uses), writes `out[..count]` only, and calls slots of our table, each of which returns
+    // `x` plus its tags whatever its site holds (NOP, or a call to a trampoline, which saves
+    // and restores every register).
+    unsafe { int3call_sweep(x, out.as_mut_ptr(), count) }
 }
 
 /// The trampoline a site in `state` calls, or `None` for a NOP.
@@ -434,6 +538,22 @@ pub(crate) fn check_layout() -> kernel::error::Result {
     // The torture's observer reads the site's bytes in one aligned 8-byte load.
     if site() % 8 != 0 {
         kernel::pr_err!("the traced site at {:#x} is not 8-byte aligned\n", site());
+        return Err(kernel::error::code::EINVAL);
+    }
+    let table = int3call_site_1 as usize;
+    // SAFETY: a constant in .rodata, written by the assembler, never changed.
+    let table_len = unsafe { int3call_site_table_len } as usize;
+    if table <= site()
+        || table % sites::STRIDE != 0
+        || table_len != (sites::SITES - 1) * sites::STRIDE
+    {
+        kernel::pr_err!(
+            "the site table at {:#x} spans {} bytes: expected {} slots of {} after the traced site\n",
+            table,
+            table_len,
+            sites::SITES - 1,
+            sites::STRIDE
+        );
         return Err(kernel::error::code::EINVAL);
     }
     // SAFETY: a constant in .rodata, written by the assembler, never changed.

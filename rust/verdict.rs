@@ -76,6 +76,9 @@ pub(crate) struct Report {
     pub(crate) busted: Busted,
     pub(crate) threads: u32,
     pub(crate) window_us: u32,
+    /// The sites the run flipped (`sites.rs`), and how many a batch held.
+    pub(crate) sites: usize,
+    pub(crate) batch: usize,
     pub(crate) flips: u64,
     pub(crate) calls: u64,
     pub(crate) v2: u64,
@@ -84,6 +87,18 @@ pub(crate) struct Report {
     /// whole run). `observer`: 0 (no live patch, so a NOP is no miss).
     pub(crate) missed: u64,
     pub(crate) corrupt: u64,
+    /// Results that came from another site than the one called.
+    pub(crate) wrong_site: u64,
+    /// `livepatch`: the site with the most missed calls, and how many it missed.
+    pub(crate) worst_site: Option<(usize, u64)>,
+    /// Sites found not holding their new state after a flip, and the first of them (the run
+    /// stops there: the next flip's verify would refuse).
+    pub(crate) unwritten: u64,
+    pub(crate) first_unwritten: Option<usize>,
+    /// Batches the run's flips wrote, and the CPU syncs they made (`None` where nothing
+    /// counts them).
+    pub(crate) batches: u64,
+    pub(crate) syncs: Option<u64>,
     pub(crate) cb_livepatch: u64,
     pub(crate) cb_counter: u64,
     /// Hits that reached an emulation stub, by emulation (both engines).
@@ -179,6 +194,15 @@ named! {
         /// than the hits emulated as a call to it: a trampoline or an emulation that skipped
         /// it or ran it twice.
         Counter = "counter",
+        /// A result came from another site than the one called: the handler found the wrong
+        /// entry and emulated the call from there.
+        Site = "site",
+        /// After a flip, a site of the batch did not hold its new state: a batch that skipped
+        /// one.
+        Written = "written",
+        /// A batch took more than the protocol's three syncs: written out of order, so the
+        /// kernel flushed it site by site.
+        Syncs = "syncs",
     }
 }
 
@@ -274,7 +298,28 @@ pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     if r.cb_counter > r.calls || r.cb_counter < to_counter {
         b |= Invariant::Counter.bit();
     }
+    if r.wrong_site != 0 {
+        b |= Invariant::Site.bit();
+    }
+    if r.unwritten != 0 {
+        b |= Invariant::Written.bit();
+    }
+    if r.syncs.is_some_and(|n| n > SYNCS_PER_BATCH * r.batches) {
+        b |= Invariant::Syncs.bit();
+    }
     b
+}
+
+/// The protocol's syncs per batch, whatever its size (`protocol::INT3_PROTOCOL`).
+pub(crate) const SYNCS_PER_BATCH: u64 = 3;
+
+/// The batches that `flips` flips of `sites` sites, `batch` at a time, write: on the kernel
+/// engine (`kernel_max`, its own limit per batch) a batch past the limit is flushed in parts.
+pub(crate) fn batches_of(flips: u64, sites: usize, batch: usize, kernel_max: Option<usize>) -> u64 {
+    let per_flip: u64 = crate::sites::batches(sites, batch)
+        .map(|r| kernel_max.map_or(1, |max| r.len().div_ceil(max.max(1)) as u64))
+        .sum();
+    flips * per_flip
 }
 
 /// Whether a run shows nothing: its calls never met a flip. Where our stubs see the hits
@@ -455,11 +500,23 @@ mod tests {
     }
 
     #[test]
+    fn three_syncs_per_batch_pass_and_the_kernel_splits_past_its_limit() {
+        let mut r = healthy(Emulation::New);
+        (r.batches, r.syncs) = (batches_of(4, 4096, 256, None), Some(3 * 64));
+        assert_eq!(r.batches, 64);
+        assert_eq!(judge(r, Engine::Module, Emulation::New).0, 0);
+        assert_eq!(batches_of(1, 4096, 4096, Some(256)), 16);
+        assert_eq!(batches_of(1, 4096, 4096, None), 1);
+        assert_eq!(batches_of(2, 1000, 300, Some(256)), 2 * (2 + 2 + 2 + 1));
+        assert_eq!(batches_of(1, 1, 256, Some(256)), 1);
+    }
+
+    #[test]
     fn each_invariant_fails_on_its_bug_both_ways() {
         let e = Engine::Module;
         let p = Emulation::New;
         // Each bug in both directions where a count can be too low or too high.
-        let cases: [(fn(&mut Report), u32); 17] = [
+        let cases: [(fn(&mut Report), u32); 21] = [
             (|r| r.corrupt = 1, Invariant::Corrupt.bit()),
             (
                 |r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999),
@@ -506,6 +563,16 @@ mod tests {
                 Invariant::Missed.bit(),
             ),
             (|r| r.corrupt = u64::MAX, Invariant::Corrupt.bit()),
+            (|r| r.wrong_site = 1, Invariant::Site.bit()),
+            (|r| r.unwritten = 1, Invariant::Written.bit()),
+            (
+                |r| (r.batches, r.syncs) = (4, Some(13)),
+                Invariant::Syncs.bit(),
+            ),
+            (
+                |r| (r.batches, r.syncs) = (0, Some(1)),
+                Invariant::Syncs.bit(),
+            ),
         ];
         for (i, (bug, want)) in cases.iter().enumerate() {
             let mut r = healthy(p);

@@ -28,6 +28,10 @@ use crate::{
     },
     protocol,
     site,
+    sites::{
+        self,
+        Body, //
+    },
     stats::{
         self,
         Counter, //
@@ -84,6 +88,8 @@ struct CallerStats {
     v1: Counter,
     v2: Counter,
     corrupt: Counter,
+    /// Results from another site than the one called.
+    wrong_site: Counter,
     /// Calls in batches that a flip was in progress for (`Report::calls_in_flip`).
     in_flip: Counter,
 }
@@ -95,9 +101,15 @@ static CALLERS: [CallerStats; MAX] = [const {
         v1: Counter::new(),
         v2: Counter::new(),
         corrupt: Counter::new(),
+        wrong_site: Counter::new(),
         in_flip: Counter::new(),
     }
 }; MAX];
+
+/// The sites this run's callers call (set before they start).
+static RUN_SITES: Atomic<usize> = Atomic::new(1);
+/// v1 results per site: in the `livepatch` scenario, the calls each site missed.
+static V1_AT: [Counter; sites::SITES] = [const { Counter::new() }; sites::SITES];
 
 /// A caller kthread: call, check, repeat, until told to stop. Its `data` is the index of its
 /// `CALLERS` slot plus `ENGINE_SHIFT` times the engine's.
@@ -112,24 +124,42 @@ impl ThreadFn for Caller {
             .get(data / ENGINE_SHIFT)
             .copied()
             .unwrap_or(Engine::Kernel);
+        let count = RUN_SITES.load(Relaxed).clamp(1, sites::SITES);
+        // Entry 0, then the table's entries that follow the state, in one sweep.
+        let Ok(mut table) = KVec::from_elem(0u64, count - 1, GFP_KERNEL) else {
+            pr_err!("torture: a caller has no memory for its results: it makes no call\n");
+            return;
+        };
+        // One site: batches of 256 calls; more: one sweep of them all.
+        let rounds = if count == 1 { 256 } else { 1 };
         let mut x: u64 = 0;
         while !thread.should_stop() {
-            let (mut v1, mut v2, mut bad) = (0, 0, 0);
+            let (mut v1, mut v2, mut bad, mut wrong, mut calls) = (0, 0, 0, 0, 0);
             let before = site::flip_seq();
-            for _ in 0..256 {
-                match traced::call_traced(engine, x).wrapping_sub(x) {
-                    traced::V1_TAG => v1 += 1,
-                    traced::V2_TAG => v2 += 1,
-                    _ => bad += 1,
+            for _ in 0..rounds {
+                let first = traced::call_traced(engine, x);
+                traced::sweep(x, &mut table);
+                for (e, &r) in Iterator::chain(core::iter::once(&first), table.iter()).enumerate() {
+                    match sites::read_result(e, x, r) {
+                        Ok(Body::V1) => {
+                            v1 += 1;
+                            V1_AT[e].inc();
+                        }
+                        Ok(Body::V2) => v2 += 1,
+                        Err(Some(_)) => wrong += 1,
+                        Err(None) => bad += 1,
+                    }
                 }
+                calls += count as u64;
                 x = x.wrapping_add(1);
             }
-            me.calls.add(256);
+            me.calls.add(calls);
             me.v1.add(v1);
             me.v2.add(v2);
             me.corrupt.add(bad);
+            me.wrong_site.add(wrong);
             if before % 3 != 0 || site::flip_seq() != before {
-                me.in_flip.add(256);
+                me.in_flip.add(calls);
             }
             // ftrace frees an op's trampoline only once every task that may be on it has
             // scheduled (RCU-tasks): a caller that never sleeps would hold every unregister,
@@ -257,10 +287,24 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         }
     };
     CALLERS.iter().for_each(|c| {
-        [&c.calls, &c.v1, &c.v2, &c.corrupt, &c.in_flip]
-            .iter()
-            .for_each(|k| k.reset())
+        [
+            &c.calls,
+            &c.v1,
+            &c.v2,
+            &c.corrupt,
+            &c.wrong_site,
+            &c.in_flip,
+        ]
+        .iter()
+        .for_each(|k| k.reset())
     });
+    V1_AT.iter().for_each(Counter::reset);
+    let (count, batch) = {
+        let st = ctl.state.lock();
+        (st.sites, st.batch)
+    };
+    (report.sites, report.batch) = (count, batch);
+    RUN_SITES.store(count, Relaxed);
     [&SNAPSHOTS, &SNAPSHOTS_IN_FLIP, &SNAPSHOTS_INT3, &ILLEGAL]
         .iter()
         .for_each(|k| k.reset());
@@ -309,7 +353,18 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
                 st.remove_callback(&ctl.syms, policy::COUNTER)?;
             }
             report.flips += 1;
+            // Every site of every batch must hold its new state, or the next flip's verify
+            // refuses: the run ends here, judged.
+            if st.engine.on_our_site() {
+                let (bad, first) = site::entries_not_in(st.site, st.sites);
+                if bad > 0 {
+                    (report.unwritten, report.first_unwritten) = (bad as u64, first);
+                    break;
+                }
+            }
         }
+        // Before the restoring flip, which is not the run's.
+        report.syncs = syncs_counted(p.engine).then(|| stats::SYNCS.get());
         drop(callers);
         drop(observer);
         Ok(())
@@ -329,6 +384,18 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
         Scenario::Observer => 0,
     };
     report.corrupt = sum(|c| &c.corrupt);
+    report.wrong_site = sum(|c| &c.wrong_site);
+    if p.scenario == Scenario::Livepatch {
+        report.worst_site = V1_AT
+            .iter()
+            .map(Counter::get)
+            .enumerate()
+            .take(count)
+            .max_by_key(|&(_, n)| n)
+            .filter(|&(_, n)| n > 0);
+    }
+    let kernel_max = (p.engine == Engine::Kernel).then_some(sites::BATCH_DEFAULT);
+    report.batches = verdict::batches_of(report.flips, count, batch, kernel_max);
     report.calls_in_flip = sum(|c| &c.in_flip);
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
@@ -363,6 +430,12 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     // stands, and the write fails with the restore's error.
     restored?;
     Ok(report)
+}
+
+/// Whether the run's syncs are counted: the module engine counts its own, the kernel
+/// engine's are counted by a kprobe (`sync_probe.rs`) when the kernel took it.
+fn syncs_counted(engine: Engine) -> bool {
+    engine == Engine::Module || (engine == Engine::Kernel && crate::sys::sync_probe::counting())
 }
 
 /// `emulation`'s hits in flips to a `to` site, folded onto the torture's targets.

@@ -18,6 +18,8 @@ pub mod verdict;
 pub mod names;
 #[path = "../protocol.rs"]
 pub mod protocol;
+#[path = "../sites.rs"]
+pub mod sites;
 
 /// The interface's words are declared once, in the module (`names.rs`); the README and the
 /// selftests must follow them. A word added to the code without its test or its line in the

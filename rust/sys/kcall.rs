@@ -92,6 +92,16 @@ core::arch::global_asm!(
         "__SCK__int3call_smp_text_poke_single",
         "int3call_unresolved_poke_single"
     ),
+    static_call!(
+        "__SCT__int3call_smp_text_poke_batch_add",
+        "__SCK__int3call_smp_text_poke_batch_add",
+        "int3call_unresolved_poke_single"
+    ),
+    static_call!(
+        "__SCT__int3call_smp_text_poke_batch_finish",
+        "__SCK__int3call_smp_text_poke_batch_finish",
+        "int3call_unresolved_batch_finish"
+    ),
     options(att_syntax)
 );
 
@@ -108,11 +118,20 @@ extern "C" {
         len: usize,
         emulate: *const c_void,
     );
+    fn __SCT__int3call_smp_text_poke_batch_add(
+        addr: *mut c_void,
+        opcode: *const c_void,
+        len: usize,
+        emulate: *const c_void,
+    );
+    fn __SCT__int3call_smp_text_poke_batch_finish();
     // `struct static_call_key`, defined by the asm above; opaque here, since Rust only takes
     // their addresses (the bindings' type reaches empty structs, which `extern` blocks lint).
     static mut __SCK__int3call_kallsyms_lookup_name: [usize; 2];
     static mut __SCK__int3call_text_poke: [usize; 2];
     static mut __SCK__int3call_smp_text_poke_single: [usize; 2];
+    static mut __SCK__int3call_smp_text_poke_batch_add: [usize; 2];
+    static mut __SCK__int3call_smp_text_poke_batch_finish: [usize; 2];
 }
 
 /// Where a static call goes before it is bound: never, since every caller binds first; if
@@ -143,12 +162,19 @@ extern "C" fn int3call_unresolved_poke_single(
     pr_err!("smp_text_poke_single called before it was bound: nothing written\n");
 }
 
+#[no_mangle]
+extern "C" fn int3call_unresolved_batch_finish() {
+    pr_err!("smp_text_poke_batch_finish called before it was bound: nothing written\n");
+}
+
 /// A kernel function a static call can be bound to.
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
     KallsymsLookupName,
     TextPoke,
     SmpTextPokeSingle,
+    SmpTextPokeBatchAdd,
+    SmpTextPokeBatchFinish,
 }
 
 /// Binds `target`'s static call to the kernel function at `addr`: from now on every call
@@ -166,6 +192,10 @@ pub(crate) unsafe fn bind(target: Target, addr: usize) {
         Target::KallsymsLookupName => (&raw mut __SCK__int3call_kallsyms_lookup_name).cast(),
         Target::TextPoke => (&raw mut __SCK__int3call_text_poke).cast(),
         Target::SmpTextPokeSingle => (&raw mut __SCK__int3call_smp_text_poke_single).cast(),
+        Target::SmpTextPokeBatchAdd => (&raw mut __SCK__int3call_smp_text_poke_batch_add).cast(),
+        Target::SmpTextPokeBatchFinish => {
+            (&raw mut __SCK__int3call_smp_text_poke_batch_finish).cast()
+        }
     };
     let tramp = trampoline(target) as *mut c_void;
     // SAFETY: `key` and `tramp` are a matching static-call key and trampoline of this
@@ -181,6 +211,8 @@ fn trampoline(target: Target) -> usize {
         Target::KallsymsLookupName => __SCT__int3call_kallsyms_lookup_name as usize,
         Target::TextPoke => __SCT__int3call_text_poke as usize,
         Target::SmpTextPokeSingle => __SCT__int3call_smp_text_poke_single as usize,
+        Target::SmpTextPokeBatchAdd => __SCT__int3call_smp_text_poke_batch_add as usize,
+        Target::SmpTextPokeBatchFinish => __SCT__int3call_smp_text_poke_batch_finish as usize,
     }
 }
 
@@ -247,4 +279,35 @@ pub(crate) unsafe fn smp_text_poke_single(addr: usize, bytes: &[u8; 5], emulate:
             emulate.as_ptr().cast(),
         )
     };
+}
+
+/// `smp_text_poke_batch_add(addr, bytes, len, emulate)`: queues one site of a batch; the
+/// kernel writes the batch (first flushing what it holds when the batch is full or `addr` is
+/// below its last entry) in [`smp_text_poke_batch_finish`].
+///
+/// # Safety
+///
+/// As [`smp_text_poke_single`]; [`smp_text_poke_batch_finish`] is called before `text_mutex`
+/// is released.
+pub(crate) unsafe fn smp_text_poke_batch_add(addr: usize, bytes: &[u8; 5], emulate: &[u8; 5]) {
+    // SAFETY: forwarded contract; a direct call to `smp_text_poke_batch_add` (bound at load).
+    unsafe {
+        __SCT__int3call_smp_text_poke_batch_add(
+            addr as *mut c_void,
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            emulate.as_ptr().cast(),
+        )
+    };
+}
+
+/// `smp_text_poke_batch_finish()`: writes the queued batch with one int3 pass, one tail pass
+/// and one byte-0 pass, a sync after each.
+///
+/// # Safety
+///
+/// `text_mutex` is held, as it was for every [`smp_text_poke_batch_add`] of the batch.
+pub(crate) unsafe fn smp_text_poke_batch_finish() {
+    // SAFETY: forwarded contract; a direct call to `smp_text_poke_batch_finish` (bound at load).
+    unsafe { __SCT__int3call_smp_text_poke_batch_finish() };
 }

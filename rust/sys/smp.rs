@@ -40,6 +40,16 @@ pub(crate) fn sync_each_cpu() {
     };
 }
 
+/// How many CPUs are online now.
+pub(crate) fn online_count() -> usize {
+    // SAFETY: as in `online_cpus`.
+    let online = unsafe { Cpumask::from_raw(&raw const bindings::__cpu_online_mask) };
+    (0..kernel::cpu::nr_cpu_ids())
+        .filter_map(CpuId::from_u32)
+        .filter(|&cpu| online.test(cpu))
+        .count()
+}
+
 /// The online CPUs, in order (at most `max`): torture threads go there, not to CPUs that are
 /// possible but offline, where a bound kthread would never run.
 pub(crate) fn online_cpus(max: usize) -> KVec<CpuId> {

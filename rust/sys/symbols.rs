@@ -33,7 +33,7 @@ pub(crate) type Bound = (&'static CStr, kcall::Target, usize);
 ///   it and was read back jumping there (`kcall::check`).
 pub(crate) struct KernelSyms {
     text_mutex: &'static Mutex<()>,
-    bound: [Bound; 3],
+    bound: [Bound; 5],
 }
 
 /// The address a kprobe on `kallsyms_lookup_name` gives: its entry, or the instruction after
@@ -89,18 +89,29 @@ impl KernelSyms {
         kcall::check(kcall::Target::KallsymsLookupName, kallsyms)?;
         let (text_poke, _) = lookup(&[c"text_poke"])?;
         let (poke_single, poke_single_name) = lookup(&[c"smp_text_poke_single", c"text_poke_bp"])?;
+        let (batch_add, batch_add_name) =
+            lookup(&[c"smp_text_poke_batch_add", c"text_poke_queue"])?;
+        let (batch_finish, batch_finish_name) =
+            lookup(&[c"smp_text_poke_batch_finish", c"text_poke_finish"])?;
         let (text_mutex, _) = lookup(&[c"text_mutex"])?;
-        // SAFETY: kallsyms gave the entries of `text_poke` and of `smp_text_poke_single` (or
-        // `text_poke_bp`, the same prototype before 6.16); process context, no lock held.
+        // SAFETY: kallsyms gave the entries of `text_poke`, of `smp_text_poke_single` (or
+        // `text_poke_bp`, the same prototype before 6.16) and of the batch pair (or
+        // `text_poke_queue`/`text_poke_finish`, likewise); process context, no lock held.
         unsafe {
             kcall::bind(kcall::Target::TextPoke, text_poke);
             kcall::bind(kcall::Target::SmpTextPokeSingle, poke_single);
+            kcall::bind(kcall::Target::SmpTextPokeBatchAdd, batch_add);
+            kcall::bind(kcall::Target::SmpTextPokeBatchFinish, batch_finish);
         }
         kcall::check(kcall::Target::TextPoke, text_poke)?;
         kcall::check(kcall::Target::SmpTextPokeSingle, poke_single)?;
+        kcall::check(kcall::Target::SmpTextPokeBatchAdd, batch_add)?;
+        kcall::check(kcall::Target::SmpTextPokeBatchFinish, batch_finish)?;
         pr_info!(
-            "bound static calls to kallsyms_lookup_name, text_poke, {}\n",
-            poke_single_name.to_str().unwrap_or("?")
+            "bound static calls to kallsyms_lookup_name, text_poke, {}, {}, {}\n",
+            poke_single_name.to_str().unwrap_or("?"),
+            batch_add_name.to_str().unwrap_or("?"),
+            batch_finish_name.to_str().unwrap_or("?")
         );
         // SAFETY: kallsyms gave the address of `text_mutex`, a `struct mutex` the kernel defines
         // statically initialised (`DEFINE_MUTEX` in kernel/extable.c) and never frees, so it is
@@ -121,6 +132,16 @@ impl KernelSyms {
                     poke_single_name,
                     kcall::Target::SmpTextPokeSingle,
                     poke_single,
+                ),
+                (
+                    batch_add_name,
+                    kcall::Target::SmpTextPokeBatchAdd,
+                    batch_add,
+                ),
+                (
+                    batch_finish_name,
+                    kcall::Target::SmpTextPokeBatchFinish,
+                    batch_finish,
                 ),
             ],
         })

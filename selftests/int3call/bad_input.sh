@@ -37,7 +37,7 @@ bench flips 100001
 bench calls
 unwind go
 unwind $long"
-ktap_plan $(( $(count_lines "$BAD_WRITES") + 3 ))
+ktap_plan $(( $(count_lines "$BAD_WRITES") + 4 ))
 load_mod || die "insmod failed"
 dbg_write engine module && dbg_write emulate old && dbg_write callbacks +livepatch || die "setup"
 before=$(snapshot)
@@ -62,9 +62,20 @@ custom_refused_with_two_callbacks() {
 	! dbg_write mode custom && test "$(snapshot)" = "$_two"
 }
 still_works() { site_is iterator && calls_give 50 0 50; }
+# On static_call the kernel's handler emulates the new instruction: with emulate old, a flip
+# is refused with the reason, and the site stays a NOP.
+kernel_emulated_flip_refused_with_old() {
+	dbg_write callbacks -counter && dbg_write callbacks -livepatch &&
+		dbg_write engine static_call || return 1
+	kmark
+	! dbg_write callbacks +counter &&
+		klog | grep -q "int3call: engine static_call: the kernel's int3 handler emulates the new instruction: set emulate to new" &&
+		site_is nop && test -z "$(cat "$DBG/callbacks")"
+}
 
 each check_refused "$BAD_WRITES"
 ktap_check "mode custom with two callbacks is refused" custom_refused_with_two_callbacks
 ktap_check "the state still works after all that" still_works
+ktap_check "a flip on static_call with emulate old is refused" kernel_emulated_flip_refused_with_old
 ktap_check_no_splat
 ktap_finish

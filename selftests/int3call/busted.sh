@@ -7,7 +7,8 @@
 # make model, catches them.)
 . "$(dirname "$0")/lib.sh"
 setup
-# The variants, one a line: VARIANT ENGINE INVARIANT, the invariant it breaks on that engine.
+# The variants, one a line: VARIANT ENGINE INVARIANT [SITES], the invariant it breaks on that
+# engine, with SITES sites flipped in one batch (1 unless given).
 VARIANTS="
 swap_emulation kernel target
 swap_emulation module target
@@ -18,7 +19,11 @@ lp_flaky module missed
 lp_flaky ftrace missed
 lp_flaky static_call missed
 iter_drop static_call missed
-spin module rewinds"
+spin module rewinds
+neighbour module site
+skip_site module written 64
+skip_site kernel written 64
+out_of_order kernel syncs 64"
 ENGINES="kernel module ftrace static_call"
 ktap_plan $(( $(count_lines "$VARIANTS") + $(count $ENGINES) + 7 ))
 load_mod || die "insmod failed"
@@ -26,16 +31,18 @@ t() { dbg_get torture "$1"; }
 # window ENGINE: the window_us of the runs here (the module engine's int3 must stand a while).
 window() { if [ "$1" = module ]; then echo 100; else echo 0; fi; }
 
-# busted VARIANT ENGINE INVARIANT: the run fails, and INVARIANT is among the broken ones.
+# busted VARIANT ENGINE INVARIANT [SITES]: the run fails, and INVARIANT is among the broken ones.
 busted() {
-	! dbg_write torture "threads=4 flips=$(torture_flips "$2") engine=$2 window_us=$(window "$2") busted=$1"
+	# Ten flips of a batch are plenty: each writes every site of it.
+	_flips=$(torture_flips "$2"); [ -z "$4" ] || _flips=10
+	! dbg_write torture "threads=4 flips=$_flips engine=$2 window_us=$(window "$2") busted=$1 sites=${4:-1} batch=${4:-1}"
 	_refused=$?
 	ktap_diag "busted=$1 on $2: verdict: $(t verdict), broken: $(t broken)"
 	[ $_refused = 0 ] &&
 		test "$(t verdict) $(t busted) $(t engine)" = "fail $1 $2" &&
 		case " $(t broken) " in *" $3 "*) true ;; *) false ;; esac
 }
-check_busted() { ktap_check "busted=$1 on $2 fails, broken: $3" busted "$@"; }
+check_busted() { ktap_check "busted=$1 on $2${4:+ with $4 sites} fails, broken: $3" busted "$@"; }
 logged() { klog_since "$_test_mark" | grep -q "$1"; }
 # refused_on ENGINE VARIANT: a variant in code ENGINE does not run is refused (EINVAL).
 refused_on() {

@@ -4,7 +4,7 @@
 # warning while leaving the state as it was.
 . "$(dirname "$0")/lib.sh"
 setup
-FILES="mode engine emulate callbacks call torture stats selftest bench unwind"
+FILES="mode engine emulate callbacks call torture stats selftest bench unwind sites"
 ktap_plan $(( $(count $FILES) + 7 ))
 load_mod || die "insmod failed"
 

@@ -44,7 +44,7 @@ foreign_saw_every_hit() { test "$(cat /sys/module/int3call_foreign/parameters/hi
 none_rewound() {
 	test "$(dbg_get stats int3_foreign) $(dbg_get stats rewinds_gone) $(dbg_get stats rewinds_flip)" = "$CALLS 0 0"
 }
-refusal_logged() { klog | grep -q 'flip refused: the site holds \[cc, 1f, 44, 00, 00\], expected \[0f, 1f, 44, 00, 00\]'; }
+refusal_logged() { klog | grep -q 'flip refused: site 0 holds \[cc, 1f, 44, 00, 00\], expected \[0f, 1f, 44, 00, 00\]'; }
 nothing_changed() {
 	test "$(snapshot)" = "$before" && test "$(dbg_get stats verify_refused)" = 1 &&
 		test "$(dbg_get mode site)" = 'cc 1f 44 00 00'
