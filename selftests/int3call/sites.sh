@@ -17,7 +17,7 @@ batch=0
 batch=x
 sites=4
 4096"
-ktap_plan $(( $(count_lines "$BAD_WRITES") + $(count $ENGINES) * 7 + $(count $ENGINES) * $(count $EMULATIONS) + 7 ))
+ktap_plan $(( $(count_lines "$BAD_WRITES") + $(count $ENGINES) * 7 + $(count $ENGINES) * $(count $EMULATIONS) + 8 ))
 load_mod || die "insmod failed"
 s() { dbg_get sites "$1"; }
 t() { dbg_get torture "$1"; }
@@ -88,7 +88,13 @@ ktap_check "the refusal names site 0" eval "klog | grep -q 'flip refused: site 0
 ktap_check "nothing was written: the 4095 others still hold the NOP" \
 	eval 'test "$(s state) $(s holding) $(s first_not_holding)" = "nop 4095 0"'
 rmmod int3call_foreign || die "rmmod int3call_foreign"
-ktap_check "with site 0 back, the 4096 flip" eval 'dbg_write callbacks +livepatch && holding custom'
+# The last site of the last batch: every site is verified, not only the first of each batch.
+insmod "$FOREIGN_KO" target=int3call_site_4095 || die "insmod $FOREIGN_KO target=int3call_site_4095"
+ktap_check "a foreign int3 on site 4095 refuses the flip too, and names it" \
+	eval "dbg_refuses callbacks +livepatch && klog | grep -q 'flip refused: site 4095 holds \\[cc' &&
+		test \"\$(s holding) \$(s first_not_holding)\" = '4095 4095'"
+rmmod int3call_foreign || die "rmmod int3call_foreign"
+ktap_check "with both gone, the 4096 sites flip" eval 'dbg_write callbacks +livepatch && holding custom'
 kmark
 ktap_check "unload with 4096 sites patched restores every one" \
 	eval "unload_mod && klog | grep -q 'unload: .*, 0 of 4096 sites not a NOP'"

@@ -27,6 +27,10 @@
 
 static unsigned long hits;
 module_param(hits, ulong, 0400);
+/* Which of int3call's sites gets the int3: its traced function, or a slot of its site table. */
+static char *target = "int3call_traced";
+module_param(target, charp, 0400);
+MODULE_PARM_DESC(target, "the int3call function whose first byte gets the int3");
 MODULE_PARM_DESC(hits, "int3 hits at int3call's site that this module handled");
 
 static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
@@ -93,7 +97,7 @@ static int __init foreign_init(void)
 	unsigned long poke, module_address;
 	int ret;
 
-	site = (u8 *)lookup("int3call_traced");
+	site = (u8 *)lookup(target);
 	poke = lookup("text_poke");
 	poke_mutex = (struct mutex *)lookup("text_mutex");
 	module_address = lookup("__module_address");
