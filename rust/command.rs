@@ -276,6 +276,9 @@ named! {
         Calls = "calls",
         /// Calls that run into the module engine's int3 and are emulated.
         Emulated = "emulated",
+        /// Calls of the table's sites 1..count, each trapping on its own int3, all held at
+        /// once: the handler's lookup among `count - 1` sites.
+        EmulatedSites = "emulated_sites",
         /// Flips of the site, between its state and NOP, with the current engine.
         Flips = "flips",
     }
@@ -304,7 +307,7 @@ pub(crate) fn bench_cmd(input: &str) -> Result<BenchCmd, Reject> {
     let n = call_count(count)?;
     let max = match what {
         BenchWhat::Flips => MAX_BENCH_FLIPS,
-        BenchWhat::Emulated => MAX_BENCH_EMULATED,
+        BenchWhat::Emulated | BenchWhat::EmulatedSites => MAX_BENCH_EMULATED,
         BenchWhat::Plain | BenchWhat::Calls => MAX_CALLS,
     };
     if n > max {

@@ -525,7 +525,12 @@ fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "engine: {}", r.engine.map_or("-", |e| e.name()))?;
     writeln!(f, "n: {}", r.n)?;
     writeln!(f, "ns: {}", r.ns)?;
-    writeln!(f, "window_ns: {}", r.window_ns)
+    writeln!(f, "window_ns: {}", r.window_ns)?;
+    writeln!(f, "sites: {}", r.sites)?;
+    writeln!(f, "base_ns: {}", r.base_ns)?;
+    writeln!(f, "syncs: {}", r.syncs)?;
+    writeln!(f, "sync_ns: {}", r.sync_ns)?;
+    writeln!(f, "write_ns: {}", r.write_ns)
 }
 
 fn bench_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {

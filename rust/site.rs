@@ -153,6 +153,11 @@ fn read_site_word() -> u64 {
     unsafe { core::ptr::read_volatile(traced::site() as *const u64) }
 }
 
+/// Where the module engine's flips spend their time: in syncs, and in writes (every
+/// `text_poke()`), in nanoseconds (instructions under `-icount shift=0`).
+pub(crate) static SYNC_NS: stats::Counter = stats::Counter::new();
+pub(crate) static WRITE_NS: stats::Counter = stats::Counter::new();
+
 /// How long the module engine's int3 stood in the site (from the first sync to the write of
 /// byte 0), in nanoseconds: what `window_us` asked for, measured.
 pub(crate) static WINDOW_NS_SUM: stats::Counter = stats::Counter::new();
@@ -216,6 +221,7 @@ fn module_engine(
     let mut opened = None;
     let mut ns = 0;
     for (i, step) in steps.iter().enumerate() {
+        let began = Instant::<Monotonic>::now();
         match step {
             Step::PlantInt3 => {
                 written
@@ -243,6 +249,12 @@ fn module_engine(
                     ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(0);
                 }
             }
+        }
+        let spent = u64::try_from(began.elapsed().as_nanos()).unwrap_or(0);
+        if *step == Step::Sync {
+            SYNC_NS.add(spent);
+        } else {
+            WRITE_NS.add(spent);
         }
         if protocol::holds_after(steps, i) {
             hold();
@@ -404,18 +416,23 @@ pub(crate) fn insn_of(state: SiteState) -> Insn {
     traced::trampoline(state).map_or(Insn::Nop, Insn::Call)
 }
 
-/// Rewrites the site with the bytes it holds for `state`, on the module engine, and runs
-/// `during` once while our int3 is in (after step 1): every call of the traced function it
+/// Rewrites the sites of `entries` with the bytes they hold for `state`, on the module engine,
+/// and runs `during` once while our int3s are in (after step 1): every call of one of them it
 /// makes traps and is emulated as a call to where the site already goes.
-pub(crate) fn hold_int3(syms: &KernelSyms, state: SiteState, during: impl FnOnce()) -> Result {
+pub(crate) fn hold_int3(
+    syms: &KernelSyms,
+    state: SiteState,
+    entries: Range<usize>,
+    during: impl FnOnce(),
+) -> Result {
     let stub = traced::stub(policy::stub_index(Emulation::New, state.kind(), state));
     let guard = TextMutexGuard::lock(syms);
-    verify(&guard, 0..1, Expect::State(state))?;
-    let _flipping = Flipping::begin(0..1);
+    verify(&guard, entries.clone(), Expect::State(state))?;
+    let _flipping = Flipping::begin(entries.clone());
     let mut during = Some(during);
     module_engine(
         &guard,
-        0..1,
+        entries,
         insn_of(state),
         stub,
         protocol::INT3_PROTOCOL,

@@ -37,6 +37,56 @@ ROWS = [
 ]
 FLIP_ROWS = {"flip_kernel", "flip_module", "flip_static_call", "flip_ftrace"}
 
+# Many sites: every N a flip rewrites, in batches of 256 (guest/bench.sh's SITES_NS), per engine.
+SITES_NS = [1, 16, 64, 256, 1024, 4096]
+ENGINES = ["kernel", "module"]
+BATCH = 256
+
+
+def sites_row_names():
+    """The rows of the many-sites part: per-site flip cost and syncs per flip for each engine
+    and N, the module engine's syncs and writes per site, and the emulated hit among 1 and
+    4095 held sites."""
+    names = []
+    for n in SITES_NS:
+        for e in ENGINES:
+            names += [f"sites_{e}_{n}", f"syncs_{e}_{n}"]
+        names += [f"sites_module_{n}_sync", f"sites_module_{n}_write"]
+    return names + ["emulated_sites_2", "emulated_sites_4096"]
+
+
+def batches(n):
+    return -(-n // BATCH)
+
+
+def sites_table(m):
+    """Per N: kernel and module cost per site, their ratio, syncs per batch for each, and the
+    module engine's cost per site split into syncs, writes and the rest."""
+    out = []
+    for n in SITES_NS:
+        k, mod = m[f"sites_kernel_{n}"], m[f"sites_module_{n}"]
+        sync, write = m[f"sites_module_{n}_sync"], m[f"sites_module_{n}_write"]
+        out.append((n, k, mod, mod / k, m[f"syncs_kernel_{n}"] / batches(n),
+                    m[f"syncs_module_{n}"] / batches(n), sync, write, mod - sync - write))
+    return out
+
+
+def sites_goals(m):
+    """The issue's claims for many sites: (what, ours, theirs, ratio, goal)."""
+    g = []
+    for e in ENGINES:
+        g.append((f"{e}: cost per site of a 64-site batch vs one single-site flip",
+                  m[f"sites_{e}_64"], m[f"sites_{e}_1"], m[f"sites_{e}_64"] / m[f"sites_{e}_1"], 0.5))
+    for n in (64, 256):
+        g.append((f"module batch vs kernel batch, N = {n} (per site)",
+                  m[f"sites_module_{n}"], m[f"sites_kernel_{n}"], m[f"sites_module_{n}"] / m[f"sites_kernel_{n}"], 1.0))
+    for e in ENGINES:
+        worst = max(m[f"syncs_{e}_{n}"] / batches(n) for n in SITES_NS)
+        g.append((f"{e}: syncs per batch, worst N", worst, 3.0, worst / 3.0, 1.0))
+    g.append(("emulated hit, our handler: among 4095 held sites vs among 1",
+              m["emulated_sites_4096"], m["emulated_sites_2"], m["emulated_sites_4096"] / m["emulated_sites_2"], 1.05))
+    return g
+
 
 def parse(lines):
     """Per row name, the cost per call (or per flip) of every repeat, in input order."""
@@ -55,6 +105,7 @@ def parse(lines):
 def summarize(samples):
     """Rows of (name, label, median, min, max, reps, peer, ratio); missing rows are an error."""
     missing = [name for name, _, _ in ROWS if name not in samples]
+    missing += [name for name in sites_row_names() if name not in samples]
     if missing:
         raise ValueError("rows missing from the guest output: " + " ".join(missing))
     medians = {name: statistics.median(v) for name, v in samples.items()}
@@ -87,7 +138,21 @@ def fmt(x):
     return f"{x:,.1f}" if x < 1000 else f"{x:,.0f}"
 
 
-def markdown(table, gl, header):
+def sites_markdown(m):
+    out = ["", "## Many sites", "",
+           "Cost per site of one flip of N sites in batches of 256 (round trips to NOP and back), "
+           "syncs per batch, and the module engine's cost per site split into syncs, writes "
+           "(`text_poke`) and the rest.", "",
+           "| N | kernel /site | module /site | module / kernel | syncs per batch: kernel | module | module: syncs /site | writes /site | rest /site |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for n, k, mod, r, ks, ms, sync, write, rest in sites_table(m):
+        out.append(f"| {n} | {fmt(k)} | {fmt(mod)} | {r:.2f}x | {ks:.1f} | {ms:.1f} | {fmt(sync)} | {fmt(write)} | {fmt(rest)} |")
+    out += ["", f"Emulated hit, our handler, per call: among 1 held site {fmt(m['emulated_sites_2'])}, "
+            f"among 4095 {fmt(m['emulated_sites_4096'])}."]
+    return "\n".join(out) + "\n"
+
+
+def markdown(table, gl, header, m=None):
     out = [header, "",
            "| row | measures | median | min | max | reps | peer | ratio to peer |",
            "|---|---|---:|---:|---:|---:|---|---:|"]
@@ -97,8 +162,8 @@ def markdown(table, gl, header):
         out.append(f"| {name} | {label} | {fmt(med)} {unit} | {fmt(lo)} | {fmt(hi)} | {reps} | {peer or '-'} | {r} |")
     out += ["", "| goal | ours | peer | ratio | goal | met |", "|---|---:|---:|---:|---:|---|"]
     for what, ours, theirs, ratio, goal in gl:
-        out.append(f"| {what.strip()} | {fmt(ours)} | {fmt(theirs)} | {ratio:.2f}x | <= {goal:.1f}x | {'yes' if ratio <= goal else 'NO'} |")
-    return "\n".join(out) + "\n"
+        out.append(f"| {what.strip()} | {fmt(ours)} | {fmt(theirs)} | {ratio:.2f}x | <= {goal:.2f}x | {'yes' if ratio <= goal else 'NO'} |")
+    return "\n".join(out) + "\n" + (sites_markdown(m) if m else "")
 
 
 def text_table(table, gl):
@@ -108,11 +173,34 @@ def text_table(table, gl):
         out.append(f"{name:<16} {fmt(med):>12} {fmt(lo):>12} {fmt(hi):>12} {reps:>4}  {peer or '-':<16} {r:>6}")
     out.append("")
     for what, ours, theirs, ratio, goal in gl:
-        out.append(f"{what}: {fmt(ours)} vs {fmt(theirs)} = {ratio:.2f}x (goal <= {goal:.1f}x: {'met' if ratio <= goal else 'MISSED'})")
+        out.append(f"{what}: {fmt(ours)} vs {fmt(theirs)} = {ratio:.2f}x (goal <= {goal:.2f}x: {'met' if ratio <= goal else 'MISSED'})")
     return "\n".join(out) + "\n"
 
 
-def svg(table, unit_note):
+def sites_text(m):
+    out = ["", f"{'N':>5} {'kernel/site':>12} {'module/site':>12} {'ratio':>6} {'syncs/batch k':>13} {'m':>4} {'m sync':>9} {'m write':>9} {'m rest':>9}"]
+    for n, k, mod, r, ks, ms, sync, write, rest in sites_table(m):
+        out.append(f"{n:>5} {fmt(k):>12} {fmt(mod):>12} {r:>5.2f}x {ks:>13.1f} {ms:>4.1f} {fmt(sync):>9} {fmt(write):>9} {fmt(rest):>9}")
+    return "\n".join(out) + "\n"
+
+
+def sites_svg_panel(m, y, left, width, bar_h, gap):
+    """Grouped bars: cost per site of a flip of N sites, kernel and module engine, per N."""
+    parts = [f'<text x="10" y="{y + 12}" font-size="12" font-style="italic">per site, one flip of N sites (batches of 256)</text>']
+    y += 18
+    top = max(max(k, mod) for _, k, mod, *_ in sites_table(m))
+    for n, k, mod, *_ in sites_table(m):
+        for label, v, c in ((f"N={n} kernel", k, "#dd8452"), (f"N={n} module", mod, "#4c72b0")):
+            w = max(1.0, width * v / top)
+            parts.append(f'<text x="{left - 6}" y="{y + 12}" font-size="11" text-anchor="end">{label}</text>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{c}"/>')
+            parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 12}" font-size="11">{fmt(v)}</text>')
+            y += bar_h + gap
+        y += 4
+    return parts, y + 12
+
+
+def svg(table, unit_note, m=None):
     """Horizontal bars: call rows on one scale, flip rows on another (they are ~1000x apart)."""
     colour = lambda n: "#4c72b0" if n.startswith(("custom", "iterator", "emulated", "flip_module")) else (
         "#dd8452" if n.startswith(("ftrace", "static_call", "flip_kernel", "flip_ftrace", "flip_static_call"))
@@ -132,6 +220,9 @@ def svg(table, unit_note):
             parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 12}" font-size="11">{fmt(med)}</text>')
             y += bar_h + gap
         y += 12
+    if m:
+        more, y = sites_svg_panel(m, y, left, width, bar_h, gap)
+        parts += more
     legend = [("#8c8c8c", "baseline"), ("#4c72b0", "int3call"), ("#dd8452", "kernel peer (ftrace, text_poke)")]
     for i, (c, label) in enumerate(legend):
         parts.append(f'<rect x="{10 + 200 * i}" y="{y}" width="12" height="12" fill="{c}"/>')
@@ -147,15 +238,15 @@ def main(argv):
         sys.exit(__doc__)
     lines = Path(argv[1]).read_text().splitlines()
     table, medians = summarize(parse(lines))
-    gl = goals(medians)
+    gl = goals(medians) + sites_goals(medians)
     note = "guest ns under -icount shift=0 = instructions"
     results = Path(argv[2])
     results.mkdir(parents=True, exist_ok=True)
     info = [l for l in lines if l.startswith(("bench:", "guest:"))]
     header = "# int3call benchmark\n\nUnits: " + note + ". " + "; ".join(info)
-    (results / "bench.md").write_text(markdown(table, gl, header))
-    (results / "bench.svg").write_text(svg(table, note))
-    sys.stdout.write(text_table(table, gl))
+    (results / "bench.md").write_text(markdown(table, gl, header, medians))
+    (results / "bench.svg").write_text(svg(table, note, medians))
+    sys.stdout.write(text_table(table, gl) + sites_text(medians))
     print(f"written: {results / 'bench.md'} {results / 'bench.svg'}")
 
 

@@ -11,13 +11,14 @@ def rows(per_op, reps=3):
     lines = ["bench: 3 reps", "garbage", "row short 1"]
     for r in range(reps):
         lines.append(f"rep {r}")
-        for name, _, _ in br.ROWS:
+        for name in [name for name, _, _ in br.ROWS] + br.sites_row_names():
             n = 2 if name.startswith("flip") else 1000
             lines.append(f"row {name} {n} {int((per_op[name] + r) * n)}")
     return lines
 
 
-BASE = {name: 100.0 + 10 * i for i, (name, _, _) in enumerate(br.ROWS)}
+NAMES = [name for name, _, _ in br.ROWS] + br.sites_row_names()
+BASE = {name: 100.0 + 10 * i for i, name in enumerate(NAMES)}
 
 
 class BenchReport(unittest.TestCase):
@@ -53,12 +54,43 @@ class BenchReport(unittest.TestCase):
         self.assertEqual(g["iterator"][:3], (10, 50, 0.2))
         self.assertEqual(g["module"], (1050, 1000, 1.05, 1.1))
 
+    def test_a_missing_sites_row_is_an_error(self):
+        lines = [l for l in rows(BASE) if " syncs_module_4096 " not in l]
+        with self.assertRaisesRegex(ValueError, "syncs_module_4096"):
+            br.summarize(br.parse(lines))
+
+    def test_sites_table_and_goals(self):
+        m = dict(BASE)
+        m.update(sites_kernel_1=9000, sites_kernel_64=600, sites_module_1=8000, sites_module_64=400,
+                 sites_kernel_256=300, sites_module_256=330, syncs_kernel_4096=48, syncs_module_4096=3 * 16,
+                 syncs_kernel_1024=4 * 3, emulated_sites_2=600, emulated_sites_4096=612,
+                 sites_module_64_sync=100, sites_module_64_write=250)
+        for n in br.SITES_NS:
+            for e in br.ENGINES:
+                m.setdefault(f"syncs_{e}_{n}", 3 * br.batches(n))
+            m[f"syncs_kernel_{n}"] = m[f"syncs_module_{n}"] = 3 * br.batches(n)
+        row64 = [r for r in br.sites_table(m) if r[0] == 64][0]
+        self.assertEqual(row64[1:4], (600, 400, 400 / 600))
+        self.assertEqual(row64[4:6], (3.0, 3.0))
+        self.assertEqual(row64[6:], (100, 250, 50))
+        g = {what: (ours, theirs, ratio, goal) for what, ours, theirs, ratio, goal in br.sites_goals(m)}
+        self.assertEqual(g["module: cost per site of a 64-site batch vs one single-site flip"], (400, 8000, 0.05, 0.5))
+        self.assertEqual(g["module batch vs kernel batch, N = 256 (per site)"][2:], (1.1, 1.0))
+        self.assertEqual(g["kernel: syncs per batch, worst N"], (3.0, 3.0, 1.0, 1.0))
+        self.assertAlmostEqual(g["emulated hit, our handler: among 4095 held sites vs among 1"][2], 1.02)
+
     def test_outputs_are_well_formed(self):
         table, m = br.summarize(br.parse(rows(BASE)))
         md = br.markdown(table, br.goals(m), "# t")
         self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 4 + 1)  # rows, header, goals, header
+        md = br.markdown(table, br.goals(m) + br.sites_goals(m), "# t", m)
+        # rows, header, goals, header, the sites table's header and rows
+        self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 4 + 7 + 1 + 1 + len(br.SITES_NS))
         root = ET.fromstring(br.svg(table, "note"))
         self.assertEqual(len([e for e in root.iter() if e.tag.endswith("rect")]), 1 + len(br.ROWS) + 3)
+        root = ET.fromstring(br.svg(table, "note", m))
+        self.assertEqual(len([e for e in root.iter() if e.tag.endswith("rect")]),
+                         1 + len(br.ROWS) + 2 * len(br.SITES_NS) + 3)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ pub(crate) struct Report {
     pub(crate) ns: i64,
     /// Module engine: how long the int3 stood per flip or hold, measured (mean).
     pub(crate) window_ns: u64,
+    /// The sites each flip rewrote, or that `emulated_sites` held (`sites` file's count).
+    pub(crate) sites: usize,
+    /// CPU syncs the run made, on the module engine and (counted by a kprobe) the kernel's.
+    pub(crate) syncs: u64,
+    /// `emulated_sites`: the same calls with no int3 in the way.
+    pub(crate) base_ns: i64,
+    /// Module engine: of `ns`, the time in syncs and in writes (`text_poke`).
+    pub(crate) sync_ns: u64,
+    pub(crate) write_ns: u64,
 }
 
 /// Calls per timed chunk: a signal is checked between chunks, never inside the timed loop.
@@ -90,9 +99,9 @@ fn time_calls(n: u64, tag: u64, calls: fn(u64) -> u64) -> Result<i64> {
 /// write claims the site and runs without the control mutex.
 pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
     let _claim = ctl.claim(File::Bench)?;
-    let (site, engine) = {
+    let (site, engine, sites) = {
         let st = ctl.state.lock();
-        (st.site, st.engine)
+        (st.site, st.engine, st.sites)
     };
     let mask = callbacks::registered();
     let tag = if policy::patches(site, mask) {
@@ -108,8 +117,15 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
         n: cmd.n,
         ns: 0,
         window_ns: 0,
+        sites,
+        base_ns: 0,
+        syncs: 0,
+        sync_ns: 0,
+        write_ns: 0,
     };
     let windows = (site::WINDOW_NS_SUM.get(), site::WINDOWS.get());
+    // Before the run: what it adds to each is its own.
+    let spent = [&stats::SYNCS, &site::SYNC_NS, &site::WRITE_NS].map(|c| c.get());
     report.ns = match cmd.what {
         BenchWhat::Plain => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain)?,
         BenchWhat::Calls if engine == Engine::Ftrace => {
@@ -124,11 +140,20 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
             report.engine = Some(Engine::Module);
             time_emulated(&ctl.syms, site, cmd.n, tag)?
         }
+        BenchWhat::EmulatedSites => {
+            report.engine = Some(Engine::Module);
+            let (ns, base_ns, calls) = time_emulated_sites(&ctl.syms, site, sites, cmd.n, tag)?;
+            (report.n, report.base_ns) = (calls, base_ns);
+            ns
+        }
         BenchWhat::Flips => {
             report.n = 2 * cmd.n;
             time_flips(ctl, site, cmd.n)?
         }
     };
+    let counters = [&stats::SYNCS, &site::SYNC_NS, &site::WRITE_NS];
+    [report.syncs, report.sync_ns, report.write_ns] =
+        core::array::from_fn(|i| counters[i].get().wrapping_sub(spent[i]));
     let n = site::WINDOWS.get().wrapping_sub(windows.1);
     if n > 0 {
         report.window_ns = site::WINDOW_NS_SUM.get().wrapping_sub(windows.0) / n;
@@ -141,7 +166,7 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
 fn time_emulated(syms: &KernelSyms, site: SiteState, n: u64, tag: u64) -> Result<i64> {
     let hits = stats::INT3_HITS.get();
     let mut timed = Err(EIO);
-    site::hold_int3(syms, site, || {
+    site::hold_int3(syms, site, 0..1, || {
         timed = time_calls(n, tag, traced::loop_traced)
     })?;
     let ns = timed?;
@@ -151,6 +176,64 @@ fn time_emulated(syms: &KernelSyms, site: SiteState, n: u64, tag: u64) -> Result
         return Err(EIO);
     }
     Ok(ns)
+}
+
+/// At least `n` calls of the table's sites 1..`sites` (sweeps of them all), first as the
+/// sites are, then while the module engine holds an int3 in each: every call traps, and the
+/// handler finds its site among `sites - 1`. Returns both times and the calls; the
+/// difference is what the traps cost, whatever a sweep costs per call at that size. `EIO`
+/// unless each trapped and every result came from its site's expected body; `EINVAL` with
+/// fewer than two sites (the table starts at entry 1).
+fn time_emulated_sites(
+    syms: &KernelSyms,
+    site: SiteState,
+    sites: usize,
+    n: u64,
+    tag: u64,
+) -> Result<(i64, i64, u64)> {
+    if sites < 2 {
+        pr_warn!(
+            "bench: emulated_sites needs sites count=2 or more (entry 0 is not in the table)\n"
+        );
+        return Err(EINVAL);
+    }
+    let mut results = KVec::from_elem(0u64, sites - 1, GFP_KERNEL)?;
+    let per_sweep = (sites - 1) as u64;
+    let sweeps = n.div_ceil(per_sweep);
+    // The sweeps, timed as one; each result checked inside (the same work in both runs).
+    let mut time_sweeps = || {
+        let mut right = true;
+        let start = Instant::<Monotonic>::now();
+        for x in 0..sweeps {
+            traced::sweep(x, &mut results);
+            right &= results
+                .iter()
+                .enumerate()
+                .all(|(k, &r)| r.wrapping_sub(x) == tag + (k as u64 + 1) * crate::sites::TAG);
+        }
+        (start.elapsed().as_nanos(), right)
+    };
+    let (base_ns, base_right) = time_sweeps();
+    let hits = stats::INT3_HITS.get();
+    let mut timed = None;
+    site::hold_int3(syms, site, 1..sites, || timed = Some(time_sweeps()))?;
+    let (ns, right) = timed.ok_or(EIO)?;
+    let calls = sweeps * per_sweep;
+    let trapped = stats::INT3_HITS.get().wrapping_sub(hits);
+    if !right || !base_right || trapped != calls {
+        pr_err!(
+            "bench: {} of {} calls trapped on the int3; results {}\n",
+            trapped,
+            calls,
+            if right && base_right {
+                "right"
+            } else {
+                "wrong"
+            }
+        );
+        return Err(EIO);
+    }
+    Ok((ns, base_ns, calls))
 }
 
 /// `n` round trips of the site to NOP and back, with the current engine; a signal ends the

@@ -10,6 +10,10 @@ EMULATED=${EMULATED:-10000}
 FLIPS=${FLIPS:-100}
 # ftrace frees an op's trampoline after an RCU-tasks grace period on every unregister.
 FTRACE_FLIPS=${FTRACE_FLIPS:-$((FLIPS / 10 + 1))}
+# Many sites: the numbers of sites each engine flips (in batches of 256), and round trips per
+# row (a flip of 4096 sites writes 12,288 times).
+SITES_NS=${SITES_NS:-1 16 64 256 1024 4096}
+SITE_FLIPS=${SITE_FLIPS:-$((FLIPS / 10 + 1))}
 # w FILE VALUE: a control write; a refusal stops the run and says why (the module's warning).
 w() {
 	printf '%s\n' "$2" >"$DBG/$1" 2>/dev/null && return 0
@@ -22,6 +26,19 @@ get() { sed -n "s/^$2: //p" "$DBG/$1"; }
 bench() {
 	w bench "$2 $3"
 	echo "row $1 $(get bench n) $(get bench ns)"
+}
+
+# sites_flip ENGINE N: round trips of N sites to NOP and back, as rows per site: the whole flip,
+# and on the module engine its syncs and its writes; and the syncs per flip.
+sites_flip() {
+	w bench "flips $SITE_FLIPS"
+	flips=$(get bench n)
+	echo "row sites_$1_$2 $((flips * $2)) $(get bench ns)"
+	echo "row syncs_$1_$2 $flips $(get bench syncs)"
+	if [ "$1" = module ]; then
+		echo "row sites_module_$2_sync $((flips * $2)) $(get bench sync_ns)"
+		echo "row sites_module_$2_write $((flips * $2)) $(get bench write_ns)"
+	fi
 }
 
 # ftrace_ops NAME OPS REGS: one run of the kernel's ftrace-ops sample. It times its calls in
@@ -68,6 +85,23 @@ for rep in $(seq "$REPS"); do
 	bench iterator_8 calls "$CALLS"
 	for cb in livepatch counter probe6 probe5 probe4 probe3 probe2 probe1; do w callbacks -$cb; done
 	[ "$(get mode state)" = nop ] || { echo "site did not return to nop"; exit 1; }
+	for e in kernel module; do
+		w engine $e
+		for n in $SITES_NS; do
+			w sites "count=$n batch=256"; w callbacks +probe1
+			sites_flip $e "$n"
+			w callbacks -probe1
+		done
+	done
+	# The handler's lookup among 1 and among 4095 table sites, all held at once.
+	for n in 2 4096; do
+		w sites "count=$n"; w callbacks +probe1
+		# Net of the same sweeps with no int3: what the traps cost per call.
+		w bench "emulated_sites $EMULATED"
+		echo "row emulated_sites_$n $(get bench n) $(( $(get bench ns) - $(get bench base_ns) ))"
+		w callbacks -probe1
+	done
+	w sites "count=1 batch=256"; w engine kernel
 	ftrace_ops ftrace_0 0 N
 	for n in 1 2 4 8; do
 		ftrace_ops ftrace_${n}_regs $n Y
