@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make model`: the spin model of the int3 protocol (scripts/model/int3.pml, which says why it
-# exists) on the step tables the code emits (rust/protocol.rs, test emit_model_steps). Prints
+# exists; batch.pml, two sites in one batch) on the step tables the code emits
+# (rust/protocol.rs, test emit_model_steps). Prints
 # each property's result with pan's states, memory and time, then spin's verdict on every
 # protocol mutant and busted variant, with the trail of each counterexample, and ends
 # "model: N passed, N failed". A point passes when spin's verdict is the expected one: every
@@ -39,6 +40,10 @@ mutant() { printf 'inline steps_mut_%s() {\n%s\n}\n' "$1" "$2" >>"$work/mutants/
 for n in 1 2 3; do mutant "drop_sync$n" "$(echo "$proto" | grep -vx "	sync($n);")"; done
 mutant byte0_before_tail "$(echo "$proto" | sed 's/write_tail/SWAP/; s/write_byte0/write_tail/; s/SWAP/write_byte0/')"
 mutant write_all "$(printf '\twrite_all();\n\tskip')"
+# The batch model runs as int3.pml in a directory of its own, with the same tables.
+mkdir -p "$work/batch"
+cp "$work/mutants/steps.pml" scripts/model/pan.sh "$work/batch/"
+cp scripts/model/batch.pml "$work/batch/int3.pml"
 
 # run DIR KIND DEFINES...: one spin run; sets r_err (0 = holds), r_what, r_states, r_mem, r_time
 run() {
@@ -97,16 +102,17 @@ echo "-- properties of the code (module engine: INT3_PROTOCOL and on_int3; kerne
 prop() {
 	local label=$1 kind=$2 expect=$3
 	shift 3
-	run code "$kind" "$@"
+	run "$PDIR" "$kind" "$@"
 	if [ "$expect" = holds ]; then
 		if [ "$r_err" = 0 ]; then ok "$label: holds ($(stats))"
-		else bad "$label: VIOLATED, ${r_what:-error} ($(stats))"; trail code; fi
+		else bad "$label: VIOLATED, ${r_what:-error} ($(stats))"; trail "$PDIR"; fi
 	else
 		if [ "$r_err" != 0 ] && [ "$r_what" = "$expect" ]; then ok "$label: violated as expected, $r_what ($(stats))"
 		else bad "$label: expected $expect, got ${r_what:-none} ($(stats))"; fi
-		trail code
+		trail "$PDIR"
 	fi
 }
+PDIR=code VDIR=mutants
 M="-DENGINE=0" K="-DENGINE=1" NEW="-DEMULATION=0" OLD="-DEMULATION=1" NOP="-DEMULATION=2"
 prop "(a) no torn instruction executes [module, new]" safety holds $M $NEW -DCHECK_A=1
 prop "(a) no torn instruction executes [kernel, new]" safety holds $K $NEW -DCHECK_A=1
@@ -128,26 +134,27 @@ echo "-- mutants and busted variants (module engine, emulation new; all of (a) (
 # variant LABEL EXPECT DEFINES...: EXPECT is "caught:ASSERTION" (the property spin must find
 # broken first), "benign: REASON" (safety and progress hold, for that reason) or "outside:
 # REASON" (a bug the model does not contain: its table must pass the safety properties).
+VCHECKS="-DCHECK_A=1 -DCHECK_B=1 -DCHECK_C=1 -DCHECK_F=1"
 variant() {
 	local label=$1 expect=$2 s_err s_what s_stats verdict
 	shift 2
-	run mutants safety -DCHECK_A=1 -DCHECK_B=1 -DCHECK_C=1 -DCHECK_F=1 "$@"
+	run "$VDIR" safety $VCHECKS "$@"
 	s_err=$r_err s_what=$r_what s_stats=$(stats)
 	verdict="safety: ${s_what:-holds} ($s_stats)"
 	case "$expect" in
 	caught:*)
 		if [ "$s_err" != 0 ] && [ "$s_what" = "${expect#caught:}" ]; then ok "$label: caught. $verdict"
 		else bad "$label: expected ${expect#caught:}. $verdict"; fi
-		trail mutants ;;
+		trail "$VDIR" ;;
 	outside:*)
 		if [ "$s_err" = 0 ]; then ok "$label: passes; ${expect#outside: }. $verdict"
-		else bad "$label: expected to pass. $verdict"; trail mutants; fi ;;
+		else bad "$label: expected to pass. $verdict"; trail "$VDIR"; fi ;;
 	benign:*)
-		if [ "$s_err" != 0 ]; then bad "$label: expected benign. $verdict"; trail mutants; return; fi
-		run mutants progress "$@"
+		if [ "$s_err" != 0 ]; then bad "$label: expected benign. $verdict"; trail "$VDIR"; return; fi
+		run "$VDIR" progress "$@"
 		verdict="$verdict; progress: ${r_what:-holds} ($(stats))"
 		if [ "$r_err" = 0 ]; then ok "$label: passes, benign under the model: ${expect#benign: }. $verdict"
-		else bad "$label: expected benign. $verdict"; trail mutants; fi ;;
+		else bad "$label: expected benign. $verdict"; trail "$VDIR"; fi ;;
 	esac
 }
 variant "mutant drop_sync1 (no sync after the int3)" caught:a_torn_instruction_ran -DSTEPS=steps_mut_drop_sync1
@@ -168,6 +175,28 @@ variant "busted=spin" "benign: the rewound CPU traps again only until byte 0 is 
 	-DSTEPS=steps_busted_spin -DBUSTED_SPIN=1
 variant "busted=torn" caught:a_torn_instruction_ran -DSTEPS=steps_busted_torn
 variant "busted=no_sync" caught:a_torn_instruction_ran -DSTEPS=steps_busted_no_sync
+
+echo "-- a batch of two sites (scripts/model/batch.pml): each step over both sites, then one sync;"
+echo "   a CPU traps on one site while the other's tail is written, and the handler finds its site"
+PDIR=batch VDIR=batch VCHECKS="-DCHECK_A=1 -DCHECK_C=1 -DCHECK_F=1 -DCHECK_G=1"
+prop "batch (a) no torn instruction on either site [module, new]" safety holds $M $NEW -DCHECK_A=1
+prop "batch (a) no torn instruction on either site [kernel, new]" safety holds $K $NEW -DCHECK_A=1
+prop "batch (c) one call to a legal target of the site called [module, new]" safety holds $M $NEW -DCHECK_C=1
+prop "batch (c) one call to a legal target of the site called [module, old]" safety holds $M $OLD -DCHECK_C=1
+prop "batch (c) one call to a legal target of the site called [kernel, new]" safety holds $K $NEW -DCHECK_C=1
+prop "batch (d) nop emulation: the missed call is found [module, nop]" safety c_call_missed_or_illegal $M $NOP -DCHECK_C=1
+prop "batch (e) no CPU sent back forever (non-progress cycles) [module, new]" progress holds $M $NEW
+prop "batch (f) the window closes only with no handler in it [module, new]" safety holds $M $NEW -DCHECK_F=1
+prop "batch (f) the window closes only with no handler in it [kernel, new]" safety holds $K $NEW -DCHECK_F=1
+prop "batch (g) an emulated call returns into the site it trapped on [module, new]" safety holds $M $NEW -DCHECK_G=1
+prop "batch (g) an emulated call returns into the site it trapped on [kernel, new]" safety holds $K $NEW -DCHECK_G=1
+variant "batch: mutant drop_sync1" caught:a_torn_instruction_ran -DSTEPS=steps_mut_drop_sync1
+variant "batch: mutant drop_sync2" caught:a_torn_instruction_ran -DSTEPS=steps_mut_drop_sync2
+variant "batch: mutant byte0_before_tail" caught:a_torn_instruction_ran -DSTEPS=steps_mut_byte0_before_tail
+variant "batch: busted=neighbour (the lookup finds the other site)" caught:g_returned_into_another_site \
+	-DSTEPS=steps_busted_neighbour -DNEIGHBOUR=1
+variant "batch: busted=skip_site (site B left unwritten)" caught:c_call_missed_or_illegal \
+	-DSTEPS=steps_busted_skip_site -DSKIP_SITE=1
 
 echo "== model wall time $(($(date +%s) - start)) s"
 echo "model: $pass passed, $fail failed"
