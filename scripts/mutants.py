@@ -44,10 +44,10 @@ def copy_tree(dest):
 
 
 def check(tree):
-    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="300",
+    env = dict(os.environ, INT3CALL_BUILD_TAG="-mutant", INT3CALL_GUEST_TIMEOUT="600",
                INT3CALL_FAIL_FAST=os.environ.get("INT3CALL_FAIL_FAST", "1"))
     try:
-        p = subprocess.run(["scripts/check.sh"], cwd=tree, env=env, capture_output=True, text=True, timeout=1500)
+        p = subprocess.run(["scripts/check.sh"], cwd=tree, env=env, capture_output=True, text=True, timeout=2400)
         out, rc = p.stdout + p.stderr, p.returncode
     except subprocess.TimeoutExpired as e:
         out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), 124
