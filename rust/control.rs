@@ -31,6 +31,7 @@ use crate::{
     sys::{
         notifier::DieNotifier,
         symbols::KernelSyms,
+        sync_probe,
         unwind, //
     },
     traced,
@@ -348,6 +349,7 @@ impl State {
         };
         (self.engine, self.emulation, self.window_us) = (p.engine, p.emulation, p.window_us);
         (self.sites, self.batch) = (p.sites.unwrap_or(self.sites), p.batch.unwrap_or(self.batch));
+        sync_probe::set(self.sites > 1);
         let taken = match self.sites_fit_engine() {
             Ok(()) if p.scenario == Scenario::Livepatch => {
                 self.add_callback(syms, policy::LIVEPATCH)
@@ -410,6 +412,7 @@ impl State {
         (self.engine, self.emulation, self.window_us) =
             (saved.engine, saved.emulation, saved.window_us);
         (self.sites, self.batch) = (saved.sites, saved.batch);
+        sync_probe::set(self.sites > 1);
     }
 
     /// `EINVAL` if the engine cannot flip `sites` entries: only the kernel and module engines
@@ -620,6 +623,7 @@ impl State {
             (self.sites, self.batch) = before;
             return Err(e);
         }
+        sync_probe::set(self.sites > 1);
         Ok(())
     }
 
@@ -635,6 +639,8 @@ impl State {
             // SAFETY: the control mutex is held (`&mut self`), serialising every key use.
             unsafe { crate::sys::static_call::key_names(0) };
         }
+        // Closed: no flip comes after this, so nothing is left to count.
+        sync_probe::set(false);
         r
     }
 }

@@ -528,7 +528,10 @@ fn bench_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "window_ns: {}", r.window_ns)?;
     writeln!(f, "sites: {}", r.sites)?;
     writeln!(f, "base_ns: {}", r.base_ns)?;
-    writeln!(f, "syncs: {}", r.syncs)?;
+    match r.syncs {
+        Some(n) => writeln!(f, "syncs: {n}")?,
+        None => writeln!(f, "syncs: not counted")?,
+    }
     writeln!(f, "sync_ns: {}", r.sync_ns)?;
     writeln!(f, "write_ns: {}", r.write_ns)
 }

@@ -46,15 +46,12 @@ struct Int3Call {
     _files: debugfs_files::Dir<control::Control>,
     /// The control state; dropping it unregisters the die notifier.
     ctl: Pin<KBox<control::Control>>,
-    /// Dropped last: every flip it counts is over once `ctl` is gone.
-    _sync_probe: Option<sys::sync_probe::SyncProbe>,
 }
 
 impl kernel::Module for Int3Call {
     fn init(module: &'static ThisModule) -> Result<Self> {
         traced::check_layout()?;
         let syms = symbols::KernelSyms::resolve()?;
-        let sync_probe = sys::sync_probe::SyncProbe::register();
         let notifier = notifier::DieNotifier::register()?;
         selftest::run(&notifier)?;
         selftest::gone_int3_on_the_site()?;
@@ -63,11 +60,7 @@ impl kernel::Module for Int3Call {
         // SAFETY: `ctl` is dropped after `files` (field order), so it outlives every file.
         let files =
             unsafe { debugfs_files::Dir::create(module, c"int3call", &*ctl, &debugfs::FILES)? };
-        Ok(Self {
-            _files: files,
-            ctl,
-            _sync_probe: sync_probe,
-        })
+        Ok(Self { _files: files, ctl })
     }
 }
 

@@ -206,29 +206,32 @@ fn module_engine(
     mut hold: impl FnMut(),
 ) -> Result {
     let layout = traced::layout();
-    let skipped = skipped_entry(&batch);
-    let mut news = KVec::with_capacity(batch.len(), GFP_KERNEL)?;
+    // Every site's bytes encode (a call reaches its target) before anything is written.
     for e in batch.clone() {
-        let site = layout.site_of(e);
-        news.push((site, insn::encode(site, insn).ok_or(ERANGE)?), GFP_KERNEL)?;
+        insn::encode(layout.site_of(e), insn).ok_or(ERANGE)?;
     }
-    let written = news
-        .iter()
-        .filter(|(site, _)| Some(*site) != skipped.map(|e| layout.site_of(e)));
+    let skipped = skipped_entry(&batch);
+    // Each site of the batch with its new bytes, but the one `busted=skip_site` leaves out;
+    // computed again for each pass, which allocates nothing.
+    let written = batch
+        .clone()
+        .filter(move |&e| Some(e) != skipped)
+        .filter_map(move |e| {
+            let site = layout.site_of(e);
+            insn::encode(site, insn).map(|new| (site, new))
+        });
     WINDOW_TARGET.store(stub, Ordering::Relaxed);
     WINDOW_LO.store(batch.start, Ordering::Relaxed);
     WINDOW_HI.store(batch.end, Ordering::Release);
+    // One clock read per step: the end of a step is the start of the next (but after a hold).
+    let mut mark = Instant::<Monotonic>::now();
     let mut opened = None;
     let mut ns = 0;
     for (i, step) in steps.iter().enumerate() {
-        let began = Instant::<Monotonic>::now();
         match step {
-            Step::PlantInt3 => {
-                written
-                    .clone()
-                    .for_each(|(site, _)| poke(guard, *site, &[insn::INT3]));
-                opened = Some(Instant::<Monotonic>::now());
-            }
+            Step::PlantInt3 => written
+                .clone()
+                .for_each(|(site, _)| poke(guard, site, &[insn::INT3])),
             Step::Sync => {
                 crate::sys::smp::sync_each_cpu();
                 stats::SYNCS.inc();
@@ -244,20 +247,28 @@ fn module_engine(
                 };
                 written
                     .clone()
-                    .for_each(|(site, new)| poke(guard, *site, &new[..len]));
-                if let Some(t) = opened.take() {
-                    ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(0);
-                }
+                    .for_each(|(site, new)| poke(guard, site, &new[..len]));
             }
         }
-        let spent = u64::try_from(began.elapsed().as_nanos()).unwrap_or(0);
-        if *step == Step::Sync {
-            SYNC_NS.add(spent);
-        } else {
-            WRITE_NS.add(spent);
+        let now = Instant::<Monotonic>::now();
+        let spent = u64::try_from((now - mark).as_nanos()).unwrap_or(0);
+        match step {
+            Step::Sync => SYNC_NS.add(spent),
+            _ => WRITE_NS.add(spent),
         }
+        match step {
+            Step::PlantInt3 => opened = Some(now),
+            Step::WriteByte0 | Step::WriteAll => {
+                if let Some(t) = opened.take() {
+                    ns = u64::try_from((now - t).as_nanos()).unwrap_or(0);
+                }
+            }
+            Step::Sync | Step::WriteTail => {}
+        }
+        mark = now;
         if protocol::holds_after(steps, i) {
             hold();
+            mark = Instant::<Monotonic>::now();
         }
     }
     WINDOW_HI.store(0, Ordering::Release);
@@ -489,7 +500,9 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
     let _published = Published::begin(&old0, &new0);
     match flip.engine {
         Engine::Kernel => {
-            let _counting = sync_probe::Counting::begin(crate::sys::smp::online_count());
+            // Only while the probe is placed (more than one site): else nothing would count.
+            let _counting = sync_probe::counting()
+                .then(|| sync_probe::Counting::begin(crate::sys::smp::online_count()));
             for batch in sites::batches(flip.sites, flip.batch) {
                 kernel_batch(&guard, batch, insn_of(flip.new), stub)?;
             }

@@ -69,6 +69,8 @@ class BenchReport(unittest.TestCase):
             for e in br.ENGINES:
                 m.setdefault(f"syncs_{e}_{n}", 3 * br.batches(n))
             m[f"syncs_kernel_{n}"] = m[f"syncs_module_{n}"] = 3 * br.batches(n)
+        del m["syncs_kernel_1"]
+        self.assertIsNone(br.sites_table(m)[0][4])
         row64 = [r for r in br.sites_table(m) if r[0] == 64][0]
         self.assertEqual(row64[1:4], (600, 400, 400 / 600))
         self.assertEqual(row64[4:6], (3.0, 3.0))

@@ -47,8 +47,9 @@ pub(crate) struct Report {
     pub(crate) window_ns: u64,
     /// The sites each flip rewrote, or that `emulated_sites` held (`sites` file's count).
     pub(crate) sites: usize,
-    /// CPU syncs the run made, on the module engine and (counted by a kprobe) the kernel's.
-    pub(crate) syncs: u64,
+    /// CPU syncs the run made, on the module engine and (counted by a kprobe, while more
+    /// than one site follows the state) the kernel's; `None` where nothing counted them.
+    pub(crate) syncs: Option<u64>,
     /// `emulated_sites`: the same calls with no int3 in the way.
     pub(crate) base_ns: i64,
     /// Module engine: of `ns`, the time in syncs and in writes (`text_poke`).
@@ -119,7 +120,7 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
         window_ns: 0,
         sites,
         base_ns: 0,
-        syncs: 0,
+        syncs: None,
         sync_ns: 0,
         write_ns: 0,
     };
@@ -152,8 +153,10 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
         }
     };
     let counters = [&stats::SYNCS, &site::SYNC_NS, &site::WRITE_NS];
-    [report.syncs, report.sync_ns, report.write_ns] =
+    let [syncs, sync_ns, write_ns] =
         core::array::from_fn(|i| counters[i].get().wrapping_sub(spent[i]));
+    (report.sync_ns, report.write_ns) = (sync_ns, write_ns);
+    report.syncs = super::torture::syncs_counted(engine).then_some(syncs);
     let n = site::WINDOWS.get().wrapping_sub(windows.1);
     if n > 0 {
         report.window_ns = site::WINDOW_NS_SUM.get().wrapping_sub(windows.0) / n;

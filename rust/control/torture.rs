@@ -432,9 +432,10 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     Ok(report)
 }
 
-/// Whether the run's syncs are counted: the module engine counts its own, the kernel
-/// engine's are counted by a kprobe (`sync_probe.rs`) when the kernel took it.
-fn syncs_counted(engine: Engine) -> bool {
+/// Whether syncs are counted on `engine`: the module engine counts its own; the kernel
+/// engine's are counted by a kprobe (`sync_probe.rs`), placed while more than one site
+/// follows the state.
+pub(super) fn syncs_counted(engine: Engine) -> bool {
     engine == Engine::Module || (engine == Engine::Kernel && crate::sys::sync_probe::counting())
 }
 

@@ -6,7 +6,8 @@
 //! stay out of line.) The kernel keeps no count of its own, and a batch it flushes early
 //! (full, or added out of address order) shows only here, as more syncs per batch. Counted
 //! only while a flip of ours is written (`Counting`), which holds `text_mutex`, so no other
-//! patcher's syncs are mixed in; each sync is one hit per online CPU.
+//! patcher's syncs are mixed in; each sync is one hit per online CPU. The probe is placed only
+//! while more than one site follows the state (`set`).
 //!
 //! Raw C: 7.2's kernel crate has no kprobe abstraction.
 
@@ -30,15 +31,11 @@ use kernel::{
 struct Probe(Opaque<kprobe>);
 
 // SAFETY: the probe is only touched through raw pointers: by the kprobe core (under its own
-// locks) and by `SyncProbe::register`/`drop`, which module init and exit call once each.
+// locks) and by `set`, which the control mutex serialises.
 unsafe impl Sync for Probe {}
 
-/// Its symbol is set by `SyncProbe::register` (`as_char_ptr` is not `const`).
-static PROBE: Probe = Probe(Opaque::new(kprobe {
-    pre_handler: Some(int3call_sync_seen),
-    // SAFETY: `struct kprobe` is plain data, valid all zero, as a C `static struct kprobe`.
-    ..unsafe { core::mem::zeroed() }
-}));
+/// Written afresh by `set` before each registration.
+static PROBE: Probe = Probe(Opaque::uninit());
 
 /// Set while one of our kernel-engine flips is written.
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -56,37 +53,44 @@ extern "C" fn int3call_sync_seen(_p: *mut kprobe, _regs: *mut pt_regs) -> c_int 
 /// `do_sync_core()` runs while counting, on any CPU.
 static HITS: stats::Counter = stats::Counter::new();
 
-/// The registered probe; unregistered when dropped.
-pub(crate) struct SyncProbe(());
-
-impl SyncProbe {
-    /// Places the probe; `None` (with a warning) if the kernel refuses it: the kernel engine's
-    /// syncs are then reported as not counted.
-    pub(crate) fn register() -> Option<Self> {
-        // SAFETY: module init, before the probe is registered: no one else touches it yet.
-        unsafe { (*PROBE.0.get()).symbol_name = c"do_sync_core".as_char_ptr() };
-        // SAFETY: `PROBE` is a static kprobe naming a symbol, registered once (module init)
-        // and unregistered in `drop` before the module's memory goes.
-        let ret = unsafe { ffi::register_kprobe(PROBE.0.get()) };
-        if ret < 0 {
-            pr_warn!(
-                "no kprobe on do_sync_core (error {}): the kernel engine's syncs are not counted\n",
-                ret
-            );
-            return None;
-        }
-        REGISTERED.store(true, Ordering::Relaxed);
-        Some(SyncProbe(()))
+/// Places the probe (`on`) or removes it; a no-op if it already is as asked. Callers hold the
+/// control mutex, which serialises this with every flip: it is placed while more than one site
+/// follows the state, because each sync it sees costs every CPU a probe hit, which a
+/// single-site flip, whose numbers are the README's, must not pay. If the kernel refuses it,
+/// a warning says so and the kernel engine's syncs are reported as not counted.
+pub(crate) fn set(on: bool) {
+    if on == REGISTERED.load(Ordering::Relaxed) {
+        return;
     }
-}
-
-impl Drop for SyncProbe {
-    fn drop(&mut self) {
-        // SAFETY: registered by `register` (the only constructor), unregistered once here;
-        // `unregister_kprobe` waits for every handler still running.
+    if !on {
+        // SAFETY: registered (the flag says so), by this function only; `unregister_kprobe`
+        // waits for every handler still running.
         unsafe { ffi::unregister_kprobe(PROBE.0.get()) };
         REGISTERED.store(false, Ordering::Relaxed);
+        return;
     }
+    // A fresh probe each time: the kernel refuses one that still holds the address it
+    // resolved last time beside the symbol.
+    let fresh = kprobe {
+        symbol_name: c"do_sync_core".as_char_ptr(),
+        pre_handler: Some(int3call_sync_seen),
+        // SAFETY: `struct kprobe` is plain data, valid all zero, as a C `static struct kprobe`.
+        ..unsafe { core::mem::zeroed() }
+    };
+    // SAFETY: not registered (the flag says so): the kprobe core holds no reference to it, and
+    // the control mutex keeps every other user of this function out.
+    unsafe { PROBE.0.get().write(fresh) };
+    // SAFETY: `PROBE` is a static kprobe naming a symbol; it is unregistered by this function
+    // before the module's memory goes (module exit, `Control::close`).
+    let ret = unsafe { ffi::register_kprobe(PROBE.0.get()) };
+    if ret < 0 {
+        pr_warn!(
+            "no kprobe on do_sync_core (error {}): the kernel engine's syncs are not counted\n",
+            ret
+        );
+        return;
+    }
+    REGISTERED.store(true, Ordering::Relaxed);
 }
 
 /// Counts the kernel's syncs while alive (the control mutex serialises our flips), and adds
@@ -114,7 +118,7 @@ impl Drop for Counting {
     }
 }
 
-/// Whether the probe is registered (module init succeeded in placing it).
+/// Whether the probe is registered.
 pub(crate) fn counting() -> bool {
     REGISTERED.load(Ordering::Relaxed)
 }
