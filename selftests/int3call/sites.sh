@@ -17,7 +17,7 @@ batch=0
 batch=x
 sites=4
 4096"
-ktap_plan $(( $(count_lines "$BAD_WRITES") + $(count $ENGINES) * 7 + $(count $ENGINES) * $(count $EMULATIONS) + 8 ))
+ktap_plan $(( $(count_lines "$BAD_WRITES") + $(count $ENGINES) * 8 + $(count $ENGINES) * $(count $EMULATIONS) + 8 ))
 load_mod || die "insmod failed"
 s() { dbg_get sites "$1"; }
 t() { dbg_get torture "$1"; }
@@ -44,7 +44,19 @@ flip_costs() {
 	ktap_diag "$1: $_got syncs"
 	test "$_got" = "$_want"
 }
+# batched ENGINE: 64 sites in one batch take three syncs there and back. If not, the engine
+# makes syncs per site, and the 4096-site points below would outlast the test's timeout: stop.
+batched() {
+	dbg_write engine "$1" && dbg_write sites "count=64 batch=64" || return 1
+	flip_costs 3 +livepatch && flip_costs 3 -livepatch
+}
 for engine in $ENGINES; do
+	if batched $engine; then
+		ktap_ok "$engine: 64 sites in one batch: 3 syncs a flip"
+	else
+		ktap_fail "$engine: 64 sites in one batch: 3 syncs a flip"
+		die "$engine does not batch: each site costs its own syncs"
+	fi
 	dbg_write engine $engine && dbg_write sites "count=4096 batch=256" || die "setup $engine"
 	ktap_check "$engine: 4096 sites, 16 batches of 256: 48 syncs, every site patched" \
 		eval 'flip_costs 48 +livepatch && holding custom'
@@ -66,10 +78,10 @@ done
 # torture over 4096 sites: every emulation passes, every call from the site called, three
 # syncs a batch.
 tortured() {
-	dbg_write torture "threads=4 flips=6 engine=$1 emulate=$2 sites=4096 batch=256"
+	dbg_write torture "threads=4 flips=4 engine=$1 emulate=$2 sites=4096 batch=256"
 	ktap_diag "$1/$2: verdict $(t verdict), broken $(t broken), calls $(t calls), missed $(t missed), worst $(t worst_site), syncs $(t syncs) for $(t batches) batches"
 	test "$(t verdict) $(t sites) $(t wrong_site) $(t unwritten)" = "pass 4096 0 0" &&
-		test "$(t syncs)" = $(( $(t batches) * 3 )) && test "$(t batches)" = 96
+		test "$(t syncs)" = $(( $(t batches) * 3 )) && test "$(t batches)" = 64
 }
 for engine in $ENGINES; do
 	for emulation in $EMULATIONS; do
