@@ -12,6 +12,9 @@ mode=$1 qemu_rc=$2 dir=${3:-$INT3CALL_OUT}
 out=$dir/$mode.out console=$dir/$mode.console
 [ -f "$out" ] || : >"$out"
 grep -E '^[ \t]*(not )?ok [0-9]+' "$out" | sed 's/^/  /'
+# Where the guest's time went (the runner prints "# T took N s" after each test).
+times=$(tr -d '\r' <"$out" | sed -n 's/^# \([^ ]*\) took \([0-9]*\) s$/\1 \2 s/p' | paste -sd, - | sed 's/,/, /g')
+[ -z "$times" ] || echo "  times: $times"
 # A test's points are its indented lines; its top-level line closes it. A top-level
 # "not ok" without a failing point (timeout, crash) is one failure of its own.
 summary=$(awk '

@@ -36,6 +36,17 @@ class GuestVerdict(unittest.TestCase):
     def test_a_clean_run_passes(self):
         self.assertEqual(run(GOOD_TEST.format(n=1)), (0, "guest: 2 passed, 0 failed, 0 skipped"))
 
+    def test_test_times_are_shown_and_not_counted(self):
+        # Bug caught: the runner's "# T took N s" line read as a point, or as the closing line.
+        body = GOOD_TEST.format(n=1) + "# a.sh took 12 s\r\n"
+        self.assertEqual(run(body), (0, "guest: 2 passed, 0 failed, 0 skipped"))
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "t.out"), "w") as f:
+                f.write(f"TAP version 13\n1..1\n{body}INT3CALL-GUEST-DONE rc=0\n")
+            open(os.path.join(d, "t.console"), "w").close()
+            p = subprocess.run(["bash", SCRIPT, "t", "0", d], capture_output=True, text=True)
+        self.assertIn("  times: a.sh 12 s", p.stdout.splitlines())
+
     def test_a_skipped_test_fails(self):
         # Bug caught: counting "ok ... # SKIP" as a pass (the module missing from the guest).
         body = "    KTAP version 1\n    1..0 # SKIP module /int3call.ko not found\nok 1 selftests: int3call: a.sh # SKIP\n"

@@ -7,6 +7,11 @@ cd "$(dirname "$0")" || exit 1
 # TEST_PROGS may span lines ending in a backslash.
 tests=$(awk '/^TEST_PROGS[ \t]*:=/ { on = 1; sub(/^TEST_PROGS[ \t]*:=/, "") }
 	on { more = sub(/\\[ \t]*$/, ""); printf "%s ", $0; if (!more) on = 0 }' Makefile)
+# int3call_omit=a.sh,b.sh on the kernel command line (the debug kernel's, scripts/settings.sh)
+# leaves those out of the plan.
+for o in $(echo "${int3call_omit:-}" | tr ',' ' '); do
+	tests=$(echo " $tests " | sed "s| $o | |")
+done
 timeout=$(sed -n 's/^timeout=//p' settings)
 n=$(echo $tests | wc -w)
 [ "$n" -gt 0 ] || { echo "no TEST_PROGS in Makefile"; exit 1; }
@@ -16,6 +21,7 @@ i=0 failed=0
 for t in $tests; do
 	i=$((i + 1))
 	echo "# selftests: int3call: $t"
+	began=$(date +%s)
 	{ timeout "${timeout:-300}" "./$t" 2>&1; echo $? >/tmp/ksft_rc; } | sed 's/^/    /'
 	rc=$(cat /tmp/ksft_rc)
 	case $rc in
@@ -24,5 +30,6 @@ for t in $tests; do
 	124) echo "not ok $i selftests: int3call: $t # TIMEOUT ${timeout}s"; failed=$((failed + 1)) ;;
 	*) echo "not ok $i selftests: int3call: $t # exit=$rc"; failed=$((failed + 1)) ;;
 	esac
+	echo "# $t took $(($(date +%s) - began)) s"
 done
 [ $failed -eq 0 ]
