@@ -46,15 +46,20 @@ pub(crate) fn set_registered(mask: u32) {
     REGISTERED.store(mask, Release);
 }
 
-/// The live patch: continue in v2 instead of the original body.
+/// The live patch: continue in v2 instead of the original body. Without `regs` (a no-regs
+/// trampoline, where the policy never sends it) it cannot, and the call runs v1: a missed call
+/// that the torture and `call` count, never a crash.
 ///
 /// # Safety
 ///
-/// Called only by our trampolines, with `regs` pointing to the `pt_regs` they saved.
+/// Called only by our trampolines, with `regs` pointing to the `pt_regs` they saved, or null
+/// from a no-regs trampoline.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_livepatch(regs: *mut bindings::pt_regs) {
     HITS[policy::LIVEPATCH].inc();
-    if injected::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0 {
+    if regs.is_null()
+        || (injected::busted(Busted::LpFlaky) && HITS[policy::LIVEPATCH].get() % 64 == 0)
+    {
         return;
     }
     // SAFETY: per the contract `regs` is valid and ours; the trampoline returns to `ip`,
@@ -66,7 +71,7 @@ pub(crate) unsafe extern "C" fn int3call_livepatch(regs: *mut bindings::pt_regs)
 ///
 /// # Safety
 ///
-/// Called only by our trampolines (it does not touch `regs`).
+/// Called only by our trampolines (it does not touch `regs`, which may be null).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn int3call_counter(_regs: *mut bindings::pt_regs) {
     HITS[policy::COUNTER].inc();
@@ -84,7 +89,7 @@ macro_rules! probe {
         ///
         /// # Safety
         ///
-        /// Called only by our trampolines (it does not touch `regs`).
+        /// Called only by our trampolines (it does not touch `regs`, which may be null).
         #[no_mangle]
         pub(crate) unsafe extern "C" fn $name(_regs: *mut bindings::pt_regs) {
             HITS[$index].inc();

@@ -70,7 +70,7 @@ impl Reject {
                 "on this engine the kernel's int3 handler emulates the new instruction: emulate=new only"
             }
             Reject::ObserverNeedsOurBytes => {
-                "the observer needs the bytes of each flip ahead of it, which only ftrace knows: scenario=livepatch on engine=ftrace"
+                "the observer needs the bytes of each flip ahead of it, which only ftrace knows, and ftrace picks its own trampolines: scenario=livepatch on engine=ftrace"
             }
             Reject::OneSite => "this engine flips one site: sites=N needs engine=kernel or engine=module",
         }
@@ -235,7 +235,7 @@ pub(crate) fn torture_cmd(input: &str) -> Result<TortureCmd, Reject> {
     if !p.engine.picks_emulation() && p.emulation != Emulation::New {
         return Err(Reject::KernelEmulates);
     }
-    if p.engine == Engine::Ftrace && p.scenario == Scenario::Observer {
+    if p.engine == Engine::Ftrace && p.scenario.observed() {
         return Err(Reject::ObserverNeedsOurBytes);
     }
     if p.sites.is_some_and(|n| n > 1) && !p.engine.batches() {
@@ -272,8 +272,14 @@ named! {
     pub(crate) enum BenchWhat {
         /// Calls of the plain function (v1 with no site): the baseline.
         Plain = "plain",
+        /// Calls of the plain function behind a direct call to probe1's direct entry that
+        /// the assembler wrote: the floor of the `direct` path.
+        PlainDirect = "plain_direct",
         /// Calls of the traced function, with the site as it is.
         Calls = "calls",
+        /// Calls of the function ftrace owns, its site attached to probe1's direct entry by an
+        /// ftrace direct call (`register_ftrace_direct`): the kernel's peer of `direct`.
+        FtraceDirect = "ftrace_direct",
         /// Calls that run into the module engine's int3 and are emulated.
         Emulated = "emulated",
         /// Calls of the table's sites 1..count, each trapping on its own int3, all held at
@@ -308,7 +314,9 @@ pub(crate) fn bench_cmd(input: &str) -> Result<BenchCmd, Reject> {
     let max = match what {
         BenchWhat::Flips => MAX_BENCH_FLIPS,
         BenchWhat::Emulated | BenchWhat::EmulatedSites => MAX_BENCH_EMULATED,
-        BenchWhat::Plain | BenchWhat::Calls => MAX_CALLS,
+        BenchWhat::Plain | BenchWhat::PlainDirect | BenchWhat::Calls | BenchWhat::FtraceDirect => {
+            MAX_CALLS
+        }
     };
     if n > max {
         return Err(Reject::OutOfRange);
@@ -477,9 +485,20 @@ mod tests {
             torture_cmd("engine=ftrace emulate=nop"),
             Err(Reject::KernelEmulates)
         );
+        for scenario in ["observer", "noregs", "direct"] {
+            assert_eq!(
+                torture_cmd(&format!("engine=ftrace scenario={scenario}")),
+                Err(Reject::ObserverNeedsOurBytes)
+            );
+        }
+        let direct = TortureParams {
+            engine: Engine::Module,
+            scenario: Scenario::Direct,
+            ..TORTURE_DEFAULTS
+        };
         assert_eq!(
-            torture_cmd("engine=ftrace scenario=observer"),
-            Err(Reject::ObserverNeedsOurBytes)
+            torture_cmd("engine=module scenario=direct"),
+            Ok(TortureCmd::Start(direct))
         );
         let on_static_call = TortureParams {
             engine: Engine::StaticCall,

@@ -162,7 +162,7 @@ impl Gate<'_> {
 
     /// `callbacks`: `+name`.
     pub(crate) fn add_callback(mut self, cb: usize) -> Result {
-        self.st.add_callback(&self.ctl.syms, cb)
+        self.st.add_callback(&self.ctl.syms, cb, None)
     }
 
     /// `callbacks`: `-name`.
@@ -352,7 +352,7 @@ impl State {
         sync_probe::set(self.sites > 1);
         let taken = match self.sites_fit_engine() {
             Ok(()) if p.scenario == Scenario::Livepatch => {
-                self.add_callback(syms, policy::LIVEPATCH)
+                self.add_callback(syms, policy::LIVEPATCH, None)
             }
             r => r,
         };
@@ -486,23 +486,14 @@ impl State {
             pr_warn!("mode: on engine ftrace, ftrace's policy picks the state: only auto\n");
             return Err(EINVAL);
         }
-        let mask = callbacks::registered();
-        let target = match mode {
-            None => policy::auto_state(mask),
-            Some(m) => policy::forced_state(m, mask).ok_or_else(|| {
-                pr_warn!(
-                    "mode: custom needs exactly one registered callback ({} are)\n",
-                    mask.count_ones()
-                );
-                EINVAL
-            })?,
-        };
+        let target = state_for(mode, callbacks::registered())?;
         self.go(syms, target)?;
         self.forced = mode;
         Ok(())
     }
 
-    fn add_callback(&mut self, syms: &KernelSyms, cb: usize) -> Result {
+    /// Registers `cb` and moves the site to the state `mode` gives (`None`: our policy's).
+    fn add_callback(&mut self, syms: &KernelSyms, cb: usize, mode: Option<StateKind>) -> Result {
         self.open()?;
         let mask = callbacks::registered();
         if mask & (1 << cb) != 0 {
@@ -512,18 +503,19 @@ impl State {
             );
             return Err(EINVAL);
         }
+        let target = state_for(mode, mask | 1 << cb)?;
         // Registered before the flip, so the iterator already calls it when the site moves.
         callbacks::set_registered(mask | 1 << cb);
         let moved = if self.engine == Engine::Ftrace {
             self.ftrace_flip(cb, mask | 1 << cb)
         } else {
-            self.go(syms, policy::auto_state(mask | 1 << cb))
+            self.go(syms, target)
         };
         if let Err(e) = moved {
             callbacks::set_registered(mask);
             return Err(e);
         }
-        self.forced = None;
+        self.forced = mode;
         Ok(())
     }
 
@@ -574,7 +566,7 @@ impl State {
     /// registry follows only once ftrace did: it is what ftrace runs.
     fn ftrace_flip(&mut self, cb: usize, mask: u32) -> Result {
         site::ftrace_flip(cb, mask & (1 << cb) != 0)?;
-        self.site = policy::auto_state(mask);
+        self.site = policy::ftrace_state(mask);
         callbacks::set_registered(mask);
         Ok(())
     }
@@ -590,6 +582,7 @@ impl State {
             }
             self.site = SiteState::Nop;
             callbacks::set_registered(0);
+            self.forced = None;
             return Ok(());
         }
         let mut mask = callbacks::registered();
@@ -598,6 +591,7 @@ impl State {
             mask &= !(1 << cb);
             self.ftrace_flip(cb, mask)?;
         }
+        self.forced = None;
         Ok(())
     }
 
@@ -645,6 +639,32 @@ impl State {
     }
 }
 
+/// The state `mode` gives the callbacks `mask` (`None`: our policy's), or `EINVAL` with the
+/// reason: a custom, no-regs or direct path calls exactly one callback, which must allow it.
+fn state_for(mode: Option<StateKind>, mask: u32) -> Result<SiteState> {
+    let Some(m) = mode else {
+        return Ok(policy::auto_state(mask));
+    };
+    policy::forced_state(m, mask).ok_or_else(|| {
+        if mask.count_ones() != 1 {
+            pr_warn!(
+                "mode: {} needs exactly one registered callback ({} are)\n",
+                m.name(),
+                mask.count_ones()
+            );
+        } else {
+            let cb = mask.trailing_zeros() as usize;
+            pr_warn!(
+                "mode: {} cannot take the {} path: its fastest is {}\n",
+                policy::CALLBACKS[cb],
+                m.name(),
+                policy::FASTEST[cb].name()
+            );
+        }
+        EINVAL
+    })
+}
+
 /// Calls the traced sites `n` times in all (entry 0, then a sweep of the table's entries
 /// that follow the state, and again) and checks each result against what the state promises
 /// and against the entry called; `EIO` if any result was wrong, `EINTR` if a signal came
@@ -656,9 +676,14 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
         let st = ctl.state.lock();
         (st.site, st.engine, st.sites)
     };
-    let want_v2 = policy::patches(site_state, callbacks::registered());
+    let mask = callbacks::registered();
+    let want_v2 = policy::patches(site_state, mask);
     let mut report = CallReport::default();
     let mut results = KVec::from_elem(0u64, sites - 1, GFP_KERNEL)?;
+    let ran_before: [u64; policy::CALLBACKS.len()] =
+        core::array::from_fn(|cb| callbacks::HITS[cb].get());
+    // Calls made, which a last sweep may take past the `n` judged.
+    let mut made: u64 = 0;
     let mut x: u64 = 0;
     'calls: while report.calls < n {
         if interrupted() {
@@ -667,6 +692,7 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
         }
         let first = traced::call_traced(engine, x);
         traced::sweep(x, &mut results);
+        made += sites as u64;
         for (e, &r) in Iterator::chain(core::iter::once(&first), results.iter()).enumerate() {
             if report.calls == n {
                 break 'calls;
@@ -691,16 +717,30 @@ pub(crate) fn call(ctl: &Control, n: u64) -> Result<CallReport> {
         }
         x = x.wrapping_add(1);
     }
+    // Each call runs the callbacks its state runs, once each, and no other: a path to the
+    // wrong callback (or one that skips or repeats it) shows here.
+    report.wrong_callback = (0..policy::CALLBACKS.len())
+        .map(|cb| {
+            let ran = callbacks::HITS[cb].get().wrapping_sub(ran_before[cb]);
+            let want = if policy::runs(site_state, mask, cb) {
+                made
+            } else {
+                0
+            };
+            ran.abs_diff(want)
+        })
+        .sum();
     ctl.state.lock().last_call = report;
     let mismatches = if want_v2 { report.v1 } else { report.v2 };
     stats::MISMATCHES.add(mismatches);
-    if mismatches + report.corrupt + report.wrong_site > 0 {
+    if mismatches + report.corrupt + report.wrong_site + report.wrong_callback > 0 {
         pr_err!(
-            "call: {} of {} results wrong ({} corrupt, {} from another site) with the site {}\n",
+            "call: {} of {} results wrong ({} corrupt, {} from another site), {} callback runs wrong, with the site {}\n",
             mismatches + report.corrupt + report.wrong_site,
             report.calls,
             report.corrupt,
             report.wrong_site,
+            report.wrong_callback,
             site_state.kind().name()
         );
         return Err(EIO);
@@ -725,6 +765,8 @@ pub(crate) struct CallReport {
     pub(crate) corrupt: u64,
     /// Results from another entry than the one called.
     pub(crate) wrong_site: u64,
+    /// Callback runs that the state does not make (summed over callbacks, both ways).
+    pub(crate) wrong_callback: u64,
     /// A signal ended the write before `n` calls.
     pub(crate) interrupted: bool,
 }

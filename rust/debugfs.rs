@@ -28,7 +28,6 @@ use crate::{
         self,
         Emulation,
         Engine,
-        SiteState,
         StateKind, //
     },
     selftest,
@@ -112,7 +111,7 @@ fn choices<T: Named>() -> Choices<impl Iterator<Item = &'static str> + Clone> {
 fn mode_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let st = ctl.lock();
     writeln!(f, "state: {}", st.site().kind().name())?;
-    if let SiteState::Custom(cb) = st.site() {
+    if let Some(cb) = st.site().callback() {
         writeln!(f, "callback: {}", policy::CALLBACKS[cb])?;
     }
     writeln!(
@@ -258,7 +257,8 @@ fn call_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "v1: {}", r.v1)?;
     writeln!(f, "v2: {}", r.v2)?;
     writeln!(f, "corrupt: {}", r.corrupt)?;
-    writeln!(f, "wrong_site: {}", r.wrong_site)
+    writeln!(f, "wrong_site: {}", r.wrong_site)?;
+    writeln!(f, "wrong_callback: {}", r.wrong_callback)
 }
 
 fn call_write(ctl: &Control, reader: &mut UserSliceReader) -> Result {
@@ -411,6 +411,8 @@ fn torture_show(ctl: &Control, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     writeln!(f, "cb_livepatch: {}", r.cb_livepatch)?;
     writeln!(f, "cb_counter: {}", r.cb_counter)?;
+    writeln!(f, "cb_probe1: {}", r.cb_probe1)?;
+    writeln!(f, "cb_unregistered: {}", r.cb_unregistered)?;
     for p in Emulation::ALL {
         writeln!(f, "emulated_{}: {}", p.name(), r.emulated[p as usize])?;
     }

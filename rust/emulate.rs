@@ -92,7 +92,7 @@ pub(crate) unsafe fn int3_emulate_call_from(frame: &mut impl CpuFrame, site: usi
 pub(crate) enum AfterGone {
     /// A NOP stands there: go on past it.
     Past(usize),
-    /// A call to one of our trampolines stands there: emulate it.
+    /// A call to one of our callees stands there: emulate it.
     Call(usize),
     /// Nothing we know stands there: run the site again.
     Rewind(usize),
@@ -100,7 +100,7 @@ pub(crate) enum AfterGone {
 
 /// What a hit on `site` whose int3 is gone does, given the complete instruction that stands
 /// there now (`decoded`, `None` if it is none we know) and whether a call target is one of
-/// our trampolines. Not a rewind when a NOP or our call stands there: under TCG a CPU can
+/// our callees (`traced::callee`). Not a rewind when a NOP or our call stands there: under TCG a CPU can
 /// keep running a stale translation of the site that still holds the int3, and a rewind then
 /// traps again forever; emulating moves the CPU past the site, so every trap completes one
 /// execution of it.
@@ -108,11 +108,11 @@ pub(crate) enum AfterGone {
 pub(crate) fn after_gone_int3(
     site: usize,
     decoded: Option<crate::insn::Insn>,
-    is_trampoline: impl Fn(usize) -> bool,
+    is_callee: impl Fn(usize) -> bool,
 ) -> AfterGone {
     match decoded {
         Some(crate::insn::Insn::Nop) => AfterGone::Past(call_return_address(site)),
-        Some(crate::insn::Insn::Call(target)) if is_trampoline(target) => AfterGone::Call(target),
+        Some(crate::insn::Insn::Call(target)) if is_callee(target) => AfterGone::Call(target),
         _ => AfterGone::Rewind(site),
     }
 }

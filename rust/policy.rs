@@ -4,6 +4,11 @@
 //!
 //! ftrace's policy: no callback -> NOP; one -> that callback's custom trampoline (called
 //! directly, the fast path); two or more -> the iterator trampoline, which walks them all.
+//! Ours goes one step further for one callback, as ftrace does for an op without
+//! `FTRACE_OPS_FL_SAVE_REGS`: the fastest path the callback allows ([`FASTEST`]). The custom
+//! trampoline saves a full `pt_regs`; the no-regs one only the argument registers, which the
+//! C ABI lets a callee clobber; a direct call saves nothing, so its callee must preserve every
+//! register itself.
 
 use crate::names::named;
 
@@ -22,6 +27,23 @@ pub(crate) const CALLBACKS: [&str; 8] = [
 pub(crate) const LIVEPATCH: usize = 0;
 /// The per-CPU call counter.
 pub(crate) const COUNTER: usize = 1;
+/// The first probe: the `direct` scenario's callback.
+pub(crate) const PROBE1: usize = 2;
+
+/// The fastest path each callback allows, by index: the live patch rewrites `regs->ip`, so it
+/// needs the custom (regs) trampoline; the counter is a C function that needs no registers;
+/// each probe has an entry that only counts and preserves every register, so a site may call
+/// it directly.
+pub(crate) const FASTEST: [StateKind; CALLBACKS.len()] = [
+    StateKind::Custom,
+    StateKind::NoRegs,
+    StateKind::Direct,
+    StateKind::Direct,
+    StateKind::Direct,
+    StateKind::Direct,
+    StateKind::Direct,
+    StateKind::Direct,
+];
 
 /// The callback with `name`, as an index into [`CALLBACKS`].
 pub(crate) fn callback_index(name: &str) -> Option<usize> {
@@ -32,8 +54,12 @@ pub(crate) fn callback_index(name: &str) -> Option<usize> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SiteState {
     Nop,
-    /// `call` to the custom trampoline of this callback.
+    /// `call` to the custom trampoline of this callback, which saves a full `pt_regs`.
     Custom(usize),
+    /// `call` to the no-regs trampoline of this callback, which saves the argument registers.
+    NoRegs(usize),
+    /// `call` to this callback's direct entry itself.
+    Direct(usize),
     /// `call` to the iterator trampoline.
     Iterator,
 }
@@ -44,6 +70,35 @@ named! {
         Nop = "nop",
         Custom = "custom",
         Iterator = "iterator",
+        NoRegs = "noregs",
+        Direct = "direct",
+    }
+}
+
+impl StateKind {
+    /// Whether a single callback can take a path of this kind: the custom one always; the
+    /// no-regs one if the callback needs no registers; the direct one if it needs nothing.
+    /// Not for `nop` or `iterator`, which do not name one callback.
+    pub(crate) fn allows(self, cb: usize) -> bool {
+        let rank = |k: StateKind| match k {
+            StateKind::Custom => 1,
+            StateKind::NoRegs => 2,
+            StateKind::Direct => 3,
+            StateKind::Nop | StateKind::Iterator => 0,
+        };
+        let fastest = FASTEST.get(cb).copied().unwrap_or(StateKind::Nop);
+        rank(self) > 0 && rank(self) <= rank(fastest)
+    }
+
+    /// The state of this kind for callback `cb` (`Nop` and `Iterator` ignore it).
+    pub(crate) fn with(self, cb: usize) -> SiteState {
+        match self {
+            StateKind::Nop => SiteState::Nop,
+            StateKind::Custom => SiteState::Custom(cb),
+            StateKind::NoRegs => SiteState::NoRegs(cb),
+            StateKind::Direct => SiteState::Direct(cb),
+            StateKind::Iterator => SiteState::Iterator,
+        }
     }
 }
 
@@ -52,7 +107,17 @@ impl SiteState {
         match self {
             SiteState::Nop => StateKind::Nop,
             SiteState::Custom(_) => StateKind::Custom,
+            SiteState::NoRegs(_) => StateKind::NoRegs,
+            SiteState::Direct(_) => StateKind::Direct,
             SiteState::Iterator => StateKind::Iterator,
+        }
+    }
+
+    /// The one callback a site in this state calls, if it calls one.
+    pub(crate) fn callback(self) -> Option<usize> {
+        match self {
+            SiteState::Custom(cb) | SiteState::NoRegs(cb) | SiteState::Direct(cb) => Some(cb),
+            SiteState::Nop | SiteState::Iterator => None,
         }
     }
 }
@@ -106,25 +171,36 @@ impl Engine {
     }
 }
 
-/// The state ftrace's policy gives a registry mask.
+/// The state our policy gives a registry mask: ftrace's, with the fastest path a single
+/// callback allows.
 pub(crate) fn auto_state(mask: u32) -> SiteState {
     match mask.count_ones() {
         0 => SiteState::Nop,
-        1 => SiteState::Custom(mask.trailing_zeros() as usize),
+        1 => {
+            let cb = mask.trailing_zeros() as usize;
+            FASTEST.get(cb).map_or(StateKind::Custom, |&k| k).with(cb)
+        }
         _ => SiteState::Iterator,
     }
 }
 
-/// The state a forced `mode` gives, or `None` when it cannot hold: a custom trampoline calls
-/// exactly one callback, so `custom` needs exactly one registered.
+/// The state ftrace's own policy gives (engine `ftrace`): one op gets its own trampoline,
+/// which our states call custom.
+pub(crate) fn ftrace_state(mask: u32) -> SiteState {
+    match auto_state(mask) {
+        SiteState::NoRegs(cb) | SiteState::Direct(cb) => SiteState::Custom(cb),
+        state => state,
+    }
+}
+
+/// The state a forced `mode` gives, or `None` when it cannot hold: a custom, no-regs or
+/// direct path calls exactly one callback, which must allow it ([`StateKind::allows`]).
 pub(crate) fn forced_state(mode: StateKind, mask: u32) -> Option<SiteState> {
+    let cb = mask.trailing_zeros() as usize;
     match mode {
-        StateKind::Nop => Some(SiteState::Nop),
-        StateKind::Iterator => Some(SiteState::Iterator),
-        StateKind::Custom if mask.count_ones() == 1 => {
-            Some(SiteState::Custom(mask.trailing_zeros() as usize))
-        }
-        StateKind::Custom => None,
+        StateKind::Nop | StateKind::Iterator => Some(mode.with(0)),
+        _ if mask.count_ones() == 1 && mode.allows(cb) => Some(mode.with(cb)),
+        _ => None,
     }
 }
 
@@ -141,13 +217,14 @@ pub(crate) fn emulated(emulation: Emulation, old: SiteState, new: SiteState) -> 
 pub(crate) fn runs(state: SiteState, mask: u32, cb: usize) -> bool {
     match state {
         SiteState::Nop => false,
-        SiteState::Custom(c) => c == cb,
+        SiteState::Custom(c) | SiteState::NoRegs(c) | SiteState::Direct(c) => c == cb,
         SiteState::Iterator => mask & (1 << cb) != 0,
     }
 }
 
 /// Whether a call through a site in `state` runs the live patch (so must return v2), given
-/// the registered callbacks.
+/// the registered callbacks. On a path without `pt_regs` it runs but cannot redirect: the
+/// policy never puts it there, and a result that shows it is a missed call.
 pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
     runs(state, mask, LIVEPATCH)
 }
@@ -156,10 +233,13 @@ pub(crate) fn patches(state: SiteState, mask: u32) -> bool {
 /// as the target. The kind of flip is the state kind the site is becoming: it tells which way a
 /// hit went (custom -> iterator or back), so a verdict can check the target each emulation
 /// picked per direction, which totals per emulation cannot show.
-/// Targets 0..8 are the custom trampolines, then the iterator, then "skip" (a NOP).
-pub(crate) const STUB_TARGETS: usize = CALLBACKS.len() + 2;
-pub(crate) const STUB_ITERATOR: usize = CALLBACKS.len();
-pub(crate) const STUB_SKIP: usize = CALLBACKS.len() + 1;
+/// Targets 0..8 are the custom trampolines, 8..16 the no-regs ones, 16..24 the direct entries,
+/// then the iterator, then "skip" (a NOP).
+pub(crate) const STUB_NOREGS: usize = CALLBACKS.len();
+pub(crate) const STUB_DIRECT: usize = 2 * CALLBACKS.len();
+pub(crate) const STUB_ITERATOR: usize = 3 * CALLBACKS.len();
+pub(crate) const STUB_SKIP: usize = STUB_ITERATOR + 1;
+pub(crate) const STUB_TARGETS: usize = STUB_SKIP + 1;
 /// Stubs per emulation.
 pub(crate) const STUBS_PER_EMULATION: usize = StateKind::ALL.len() * STUB_TARGETS;
 pub(crate) const STUBS: usize = Emulation::ALL.len() * STUBS_PER_EMULATION;
@@ -168,6 +248,8 @@ pub(crate) const STUBS: usize = Emulation::ALL.len() * STUBS_PER_EMULATION;
 pub(crate) fn stub_target(acts_as: SiteState) -> usize {
     match acts_as {
         SiteState::Custom(cb) => cb,
+        SiteState::NoRegs(cb) => STUB_NOREGS + cb,
+        SiteState::Direct(cb) => STUB_DIRECT + cb,
         SiteState::Iterator => STUB_ITERATOR,
         SiteState::Nop => STUB_SKIP,
     }
@@ -184,11 +266,32 @@ mod tests {
 
     #[test]
     fn ftrace_policy_nop_custom_iterator() {
-        assert_eq!(auto_state(0), SiteState::Nop);
+        assert_eq!(ftrace_state(0), SiteState::Nop);
+        assert_eq!(ftrace_state(1 << LIVEPATCH), SiteState::Custom(LIVEPATCH));
+        assert_eq!(ftrace_state(1 << COUNTER), SiteState::Custom(COUNTER));
+        assert_eq!(ftrace_state(1 << PROBE1), SiteState::Custom(PROBE1));
+        assert_eq!(ftrace_state(0b11), SiteState::Iterator);
+        assert_eq!(ftrace_state(0xff), SiteState::Iterator);
+    }
+
+    #[test]
+    fn one_callback_takes_the_fastest_path_it_allows() {
+        // Bug caught: the live patch on a path without pt_regs (it could not redirect).
         assert_eq!(auto_state(1 << LIVEPATCH), SiteState::Custom(LIVEPATCH));
-        assert_eq!(auto_state(1 << COUNTER), SiteState::Custom(COUNTER));
-        assert_eq!(auto_state(0b11), SiteState::Iterator);
-        assert_eq!(auto_state(0xff), SiteState::Iterator);
+        assert_eq!(auto_state(1 << COUNTER), SiteState::NoRegs(COUNTER));
+        assert_eq!(auto_state(1 << PROBE1), SiteState::Direct(PROBE1));
+        assert_eq!(auto_state(1 << 7), SiteState::Direct(7));
+        assert_eq!(auto_state(0), SiteState::Nop);
+        assert_eq!(auto_state(1 << COUNTER | 1 << PROBE1), SiteState::Iterator);
+    }
+
+    #[test]
+    fn a_path_is_allowed_up_to_the_callbacks_fastest() {
+        use StateKind::*;
+        assert!(Custom.allows(LIVEPATCH) && !NoRegs.allows(LIVEPATCH) && !Direct.allows(LIVEPATCH));
+        assert!(Custom.allows(COUNTER) && NoRegs.allows(COUNTER) && !Direct.allows(COUNTER));
+        assert!(Custom.allows(PROBE1) && NoRegs.allows(PROBE1) && Direct.allows(PROBE1));
+        assert!(!Nop.allows(PROBE1) && !Iterator.allows(PROBE1) && !Direct.allows(99));
     }
 
     #[test]
@@ -204,6 +307,18 @@ mod tests {
             Some(SiteState::Iterator)
         );
         assert_eq!(forced_state(StateKind::Nop, 0b11), Some(SiteState::Nop));
+        // A path the one callback does not allow is refused, never taken.
+        assert_eq!(forced_state(StateKind::NoRegs, 1 << LIVEPATCH), None);
+        assert_eq!(forced_state(StateKind::Direct, 1 << COUNTER), None);
+        assert_eq!(forced_state(StateKind::Direct, 1 << PROBE1 | 1 << 3), None);
+        assert_eq!(
+            forced_state(StateKind::NoRegs, 1 << PROBE1),
+            Some(SiteState::NoRegs(PROBE1))
+        );
+        assert_eq!(
+            forced_state(StateKind::Custom, 1 << PROBE1),
+            Some(SiteState::Custom(PROBE1))
+        );
     }
 
     #[test]
@@ -222,6 +337,8 @@ mod tests {
         assert!(!patches(SiteState::Custom(COUNTER), lp | 2));
         assert!(patches(SiteState::Iterator, lp | 2));
         assert!(!patches(SiteState::Iterator, 2));
+        assert!(patches(SiteState::NoRegs(LIVEPATCH), lp));
+        assert!(!patches(SiteState::Direct(PROBE1), lp | 1 << PROBE1));
     }
 
     #[test]
@@ -232,6 +349,9 @@ mod tests {
         assert!(!runs(SiteState::Custom(LIVEPATCH), counter, COUNTER));
         assert!(runs(SiteState::Iterator, counter | 1 << LIVEPATCH, COUNTER));
         assert!(!runs(SiteState::Iterator, 1 << LIVEPATCH, COUNTER));
+        assert!(runs(SiteState::NoRegs(COUNTER), 0, COUNTER));
+        assert!(runs(SiteState::Direct(PROBE1), 0, PROBE1));
+        assert!(!runs(SiteState::Direct(PROBE1), 0, PROBE1 + 1));
     }
 
     #[test]
@@ -239,9 +359,14 @@ mod tests {
         let mut seen = [false; STUBS];
         for p in Emulation::ALL {
             for to in StateKind::ALL {
-                let mut states = [SiteState::Nop, SiteState::Iterator, SiteState::Nop];
                 for cb in 0..CALLBACKS.len() {
-                    states[2] = SiteState::Custom(cb);
+                    let states = [
+                        SiteState::Nop,
+                        SiteState::Iterator,
+                        SiteState::Custom(cb),
+                        SiteState::NoRegs(cb),
+                        SiteState::Direct(cb),
+                    ];
                     for s in states {
                         let i = stub_index(p, to, s);
                         assert!(i < STUBS);
@@ -257,7 +382,7 @@ mod tests {
                 StateKind::Iterator,
                 SiteState::Custom(LIVEPATCH)
             ),
-            30 + 20
+            130 + 2 * 26
         );
     }
 

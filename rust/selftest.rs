@@ -115,7 +115,7 @@ pub(crate) fn run(_registered: &DieNotifier) -> Result {
 pub(crate) fn gone_int3_on_the_site() -> Result {
     let site = traced::site();
     let bytes = site::read_entry(0);
-    let after = emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_trampoline);
+    let after = emulate::after_gone_int3(site, insn::decode(site, &bytes), traced::is_callee);
     if after != emulate::AfterGone::Past(site + insn::SITE_LEN) {
         pr_err!(
             "self-test failed: a gone int3 on the site ({:02x?}) resumes as {:?}, expected past the NOP\n",

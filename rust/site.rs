@@ -308,7 +308,7 @@ pub(crate) fn window_stats() -> (u64, u64) {
 pub(crate) enum Expect {
     /// The bytes of this state: the state the control says they are in.
     State(SiteState),
-    /// Any instruction of ours (a NOP, or a call to one of our trampolines): restoring the
+    /// Any instruction of ours (a NOP, or a call to one of our callees): restoring the
     /// sites to rest after a run that may have left some behind (`busted=skip_site`).
     Ours,
 }
@@ -338,7 +338,7 @@ fn verify(_guard: &TextMutexGuard, entries: Range<usize>, expect: Expect) -> Res
             Expect::Ours => {
                 let ours = match insn::decode(site, &found) {
                     Some(Insn::Nop) => true,
-                    Some(Insn::Call(to)) => traced::is_trampoline(to),
+                    Some(Insn::Call(to)) => traced::is_callee(to),
                     None => false,
                 };
                 if !ours {
@@ -424,7 +424,7 @@ fn hold_for(window: Delta) {
 
 /// The instruction a site in `state` holds.
 pub(crate) fn insn_of(state: SiteState) -> Insn {
-    traced::trampoline(state).map_or(Insn::Nop, Insn::Call)
+    traced::callee(state).map_or(Insn::Nop, Insn::Call)
 }
 
 /// Rewrites the sites of `entries` with the bytes they hold for `state`, on the module engine,
@@ -522,14 +522,14 @@ pub(crate) fn flip(syms: &KernelSyms, flip: &Flip) -> Result {
             // and no flip of ours can run before the kernel's (the control mutex). One site:
             // the key has one (`control.rs` refuses more).
             drop(guard);
-            let func = traced::trampoline(flip.new).unwrap_or(0);
+            let func = traced::callee(flip.new).unwrap_or(0);
             let old = match insn::decode(site0, &old0) {
                 Some(Insn::Call(to)) => to,
                 _ => 0,
             };
             // SAFETY: the control mutex (held by our caller) serialises every use of the key.
             unsafe { static_call::key_names(old) };
-            // SAFETY: `func` is 0 or one of our trampolines; process context, and neither
+            // SAFETY: `func` is 0 or one of our callees; process context, and neither
             // `text_mutex` (dropped above) nor any lock the update takes is held.
             unsafe { static_call::update(func) };
             stats::FLIPS_STATIC_CALL.inc();
@@ -676,7 +676,7 @@ pub(crate) fn on_int3(frame: &mut impl CpuFrame, site: usize) -> bool {
         // in the handler (each tail write waits for a sync), so this is one instruction.
         let mut bytes = read_entry(e);
         bytes[0] = byte;
-        past_a_gone_int3(frame, site, &bytes, traced::is_trampoline);
+        past_a_gone_int3(frame, site, &bytes, traced::is_callee);
         return true;
     }
     // Having seen our int3, see the window that was opened before it was written: the

@@ -10,6 +10,13 @@
 //!   Rust with a 16-byte-aligned stack, restore, and return to `regs->ip`, which a callback
 //!   may have changed: `ftrace_regs_caller`'s contract. One custom trampoline per callback
 //!   calls it directly; the iterator trampoline calls `int3call_iterate`.
+//! * No-regs trampolines, one per callback, save only the argument registers (and rax, as
+//!   `ftrace_caller` does): the C ABI makes the callee keep the others. They call the callback
+//!   with a null `regs` and return where they were called from: `ftrace_caller`'s contract.
+//! * Direct entries, one per callback, only count the call and preserve every register, so
+//!   that a site may call one with no trampoline (a static call's, or an ftrace direct call's,
+//!   fast path). Only the probes allow it (`policy::FASTEST`).
+//! * What a site calls (a trampoline or a direct entry) is its *callee* (`callee()`).
 //! * Emulation stubs, 16 bytes apart, one per (emulation, target): count the hit, then act as the
 //!   target (jump to a trampoline, or return = NOP). An int3 hit is emulated as a call to a
 //!   stub, on both engines, so every emulated call is counted exactly, by emulation.
@@ -147,6 +154,16 @@ core::arch::global_asm!(
     "    lea rax, [rdi + {v1}]",
     asm_ret!(),
     ".size int3call_ftraced, . - int3call_ftraced",
+    // The floor of a direct call: v1's body behind a direct call to probe1's direct entry
+    // that the assembler wrote, not a flip.
+    ".p2align 4",
+    ".globl int3call_plain_direct",
+    ".type int3call_plain_direct, @function",
+    "int3call_plain_direct:",
+    "    call int3call_direct_probe1",
+    "    lea rax, [rdi + {v1}]",
+    asm_ret!(),
+    ".size int3call_plain_direct, . - int3call_plain_direct",
     // The benchmarks' baseline: v1's body with no site in front of it.
     ".p2align 4",
     ".globl int3call_plain",
@@ -180,6 +197,7 @@ core::arch::global_asm!(
     ".size \\name, . - \\name",
     ".endm",
     "INT3CALL_BENCH_LOOP int3call_loop_plain, int3call_plain",
+    "INT3CALL_BENCH_LOOP int3call_loop_plain_direct, int3call_plain_direct",
     "INT3CALL_BENCH_LOOP int3call_loop_traced, int3call_traced",
     "INT3CALL_BENCH_LOOP int3call_loop_ftraced, int3call_ftraced",
     ".purgem INT3CALL_BENCH_LOOP",
@@ -248,6 +266,59 @@ core::arch::global_asm!(
     ".endr",
     "INT3CALL_TRAMPOLINE int3call_tramp_iterator, int3call_iterate",
     ".purgem INT3CALL_TRAMPOLINE",
+    // ---- no-regs trampolines: what the callee may clobber and the traced function still
+    // needs (its arguments; rax, as ftrace_caller keeps it), and nothing more. Seven pushes
+    // after the call: the callee starts 8 bytes off a 16-byte boundary, as the ABI wants.
+    ".macro INT3CALL_NOREGS name, callee",
+    ".p2align 4",
+    ".globl \\name",
+    ".type \\name, @function",
+    "\\name:",
+    annotate_noendbr!(),
+    "    push rdi",
+    "    push rsi",
+    "    push rdx",
+    "    push rcx",
+    "    push r8",
+    "    push r9",
+    "    push rax",
+    "    xor edi, edi", // no regs on this path
+    "    call \\callee",
+    "    pop rax",
+    "    pop r9",
+    "    pop r8",
+    "    pop rcx",
+    "    pop rdx",
+    "    pop rsi",
+    "    pop rdi",
+    asm_ret!(),
+    ".size \\name, . - \\name",
+    ".endm",
+    ".irp name, livepatch, counter, probe1, probe2, probe3, probe4, probe5, probe6",
+    "INT3CALL_NOREGS int3call_noregs_\\name, int3call_\\name",
+    ".endr",
+    ".purgem INT3CALL_NOREGS",
+    // ---- direct entries: count the call, touch no register (`lock inc` changes only the
+    // flags, which no function expects to keep across a call).
+    ".macro INT3CALL_DIRECT name, index",
+    ".p2align 4",
+    ".globl int3call_direct_\\name",
+    ".type int3call_direct_\\name, @function",
+    "int3call_direct_\\name:",
+    annotate_noendbr!(),
+    "    lock inc qword ptr [rip + {hits} + 8 * \\index]",
+    asm_ret!(),
+    ".size int3call_direct_\\name, . - int3call_direct_\\name",
+    ".endm",
+    "INT3CALL_DIRECT livepatch, 0",
+    "INT3CALL_DIRECT counter, 1",
+    "INT3CALL_DIRECT probe1, 2",
+    "INT3CALL_DIRECT probe2, 3",
+    "INT3CALL_DIRECT probe3, 4",
+    "INT3CALL_DIRECT probe4, 5",
+    "INT3CALL_DIRECT probe5, 6",
+    "INT3CALL_DIRECT probe6, 7",
+    ".purgem INT3CALL_DIRECT",
     // ---- emulation stubs: (emulation p, flip to state kind k, target t) at
     // int3call_emul_stubs + 16 * ((p * {modes} + k) * {targets} + t)
     ".macro INT3CALL_STUB p, k, t, to",
@@ -277,15 +348,31 @@ core::arch::global_asm!(
     "INT3CALL_STUB \\p, \\k, 5, int3call_tramp_probe4",
     "INT3CALL_STUB \\p, \\k, 6, int3call_tramp_probe5",
     "INT3CALL_STUB \\p, \\k, 7, int3call_tramp_probe6",
-    "INT3CALL_STUB \\p, \\k, 8, int3call_tramp_iterator",
-    "INT3CALL_STUB \\p, \\k, 9",
+    "INT3CALL_STUB \\p, \\k, 8, int3call_noregs_livepatch",
+    "INT3CALL_STUB \\p, \\k, 9, int3call_noregs_counter",
+    "INT3CALL_STUB \\p, \\k, 10, int3call_noregs_probe1",
+    "INT3CALL_STUB \\p, \\k, 11, int3call_noregs_probe2",
+    "INT3CALL_STUB \\p, \\k, 12, int3call_noregs_probe3",
+    "INT3CALL_STUB \\p, \\k, 13, int3call_noregs_probe4",
+    "INT3CALL_STUB \\p, \\k, 14, int3call_noregs_probe5",
+    "INT3CALL_STUB \\p, \\k, 15, int3call_noregs_probe6",
+    "INT3CALL_STUB \\p, \\k, 16, int3call_direct_livepatch",
+    "INT3CALL_STUB \\p, \\k, 17, int3call_direct_counter",
+    "INT3CALL_STUB \\p, \\k, 18, int3call_direct_probe1",
+    "INT3CALL_STUB \\p, \\k, 19, int3call_direct_probe2",
+    "INT3CALL_STUB \\p, \\k, 20, int3call_direct_probe3",
+    "INT3CALL_STUB \\p, \\k, 21, int3call_direct_probe4",
+    "INT3CALL_STUB \\p, \\k, 22, int3call_direct_probe5",
+    "INT3CALL_STUB \\p, \\k, 23, int3call_direct_probe6",
+    "INT3CALL_STUB \\p, \\k, 24, int3call_tramp_iterator",
+    "INT3CALL_STUB \\p, \\k, 25",
     ".endm",
     ".p2align 4",
     ".globl int3call_emul_stubs",
     "int3call_emul_stubs:",
     annotate_noendbr!(),
     ".irp p, 0,1,2",
-    ".irp k, 0,1,2",
+    ".irp k, 0,1,2,3,4",
     "INT3CALL_STUB_ROW \\p, \\k",
     ".endr",
     ".endr",
@@ -355,12 +442,15 @@ core::arch::global_asm!(
     kernel_cs = const kernel::bindings::__KERNEL_CS,
     kernel_ds = const kernel::bindings::__KERNEL_DS,
     emul_counts = sym EMUL_COUNTS,
+    hits = sym callbacks::HITS,
     targets = const policy::STUB_TARGETS,
     modes = const policy::StateKind::ALL.len(),
 );
 
 // The names the asm above uses for the callbacks must exist with these symbols.
-const _: () = assert!(policy::CALLBACKS.len() == 8 && policy::STUB_TARGETS == 10);
+const _: () = assert!(policy::CALLBACKS.len() == 8 && policy::STUB_TARGETS == 26);
+const _: () = assert!(policy::StateKind::ALL.len() == 5);
+const _: () = assert!(size_of::<[Counter; policy::CALLBACKS.len()]>() == 8 * 8);
 const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
     callbacks::int3call_livepatch,
     callbacks::int3call_counter,
@@ -378,6 +468,7 @@ extern "C" {
     fn int3call_ftraced(x: u64) -> u64;
     fn int3call_traced_v2(x: u64) -> u64;
     fn int3call_loop_plain(n: u64) -> u64;
+    fn int3call_loop_plain_direct(n: u64) -> u64;
     fn int3call_loop_traced(n: u64) -> u64;
     fn int3call_loop_ftraced(n: u64) -> u64;
     fn int3call_tramp_livepatch();
@@ -389,6 +480,22 @@ extern "C" {
     fn int3call_tramp_probe5();
     fn int3call_tramp_probe6();
     fn int3call_tramp_iterator();
+    fn int3call_noregs_livepatch();
+    fn int3call_noregs_counter();
+    fn int3call_noregs_probe1();
+    fn int3call_noregs_probe2();
+    fn int3call_noregs_probe3();
+    fn int3call_noregs_probe4();
+    fn int3call_noregs_probe5();
+    fn int3call_noregs_probe6();
+    fn int3call_direct_livepatch();
+    fn int3call_direct_counter();
+    fn int3call_direct_probe1();
+    fn int3call_direct_probe2();
+    fn int3call_direct_probe3();
+    fn int3call_direct_probe4();
+    fn int3call_direct_probe5();
+    fn int3call_direct_probe6();
     fn int3call_emul_stubs();
     static int3call_emul_stubs_len: u64;
     fn int3call_site_1();
@@ -441,32 +548,59 @@ pub(crate) fn sweep(x: u64, out: &mut [u64]) {
     unsafe { int3call_sweep(x, out.as_mut_ptr(), count) }
 }
 
-/// The trampoline a site in `state` calls, or `None` for a NOP.
+type Entry = unsafe extern "C" fn();
+/// Per callback: its custom trampoline, its no-regs trampoline, its direct entry.
+const CUSTOM: [Entry; 8] = [
+    int3call_tramp_livepatch,
+    int3call_tramp_counter,
+    int3call_tramp_probe1,
+    int3call_tramp_probe2,
+    int3call_tramp_probe3,
+    int3call_tramp_probe4,
+    int3call_tramp_probe5,
+    int3call_tramp_probe6,
+];
+const NOREGS: [Entry; 8] = [
+    int3call_noregs_livepatch,
+    int3call_noregs_counter,
+    int3call_noregs_probe1,
+    int3call_noregs_probe2,
+    int3call_noregs_probe3,
+    int3call_noregs_probe4,
+    int3call_noregs_probe5,
+    int3call_noregs_probe6,
+];
+const DIRECT: [Entry; 8] = [
+    int3call_direct_livepatch,
+    int3call_direct_counter,
+    int3call_direct_probe1,
+    int3call_direct_probe2,
+    int3call_direct_probe3,
+    int3call_direct_probe4,
+    int3call_direct_probe5,
+    int3call_direct_probe6,
+];
+
+/// What a site in `state` calls (a trampoline, or a direct entry), or `None` for a NOP.
 #[inline(always)]
-pub(crate) fn trampoline(state: policy::SiteState) -> Option<usize> {
-    const CUSTOM: [unsafe extern "C" fn(); 8] = [
-        int3call_tramp_livepatch,
-        int3call_tramp_counter,
-        int3call_tramp_probe1,
-        int3call_tramp_probe2,
-        int3call_tramp_probe3,
-        int3call_tramp_probe4,
-        int3call_tramp_probe5,
-        int3call_tramp_probe6,
-    ];
+pub(crate) fn callee(state: policy::SiteState) -> Option<usize> {
+    let of = |table: &[Entry; 8], cb: usize| table.get(cb).map(|&f| f as usize);
     match state {
         policy::SiteState::Nop => None,
-        policy::SiteState::Custom(cb) => CUSTOM.get(cb).map(|&f| f as usize),
+        policy::SiteState::Custom(cb) => of(&CUSTOM, cb),
+        policy::SiteState::NoRegs(cb) => of(&NOREGS, cb),
+        policy::SiteState::Direct(cb) => of(&DIRECT, cb),
         policy::SiteState::Iterator => Some(int3call_tramp_iterator as usize),
     }
 }
 
-/// Whether `addr` is one of our trampolines (a call the site may legitimately hold).
+/// Whether `addr` is one of our callees (a call the site may legitimately hold).
 #[inline(always)]
-pub(crate) fn is_trampoline(addr: usize) -> bool {
+pub(crate) fn is_callee(addr: usize) -> bool {
     addr == int3call_tramp_iterator as usize
-        || (0..policy::CALLBACKS.len())
-            .any(|cb| trampoline(policy::SiteState::Custom(cb)) == Some(addr))
+        || [&CUSTOM, &NOREGS, &DIRECT]
+            .iter()
+            .any(|table| table.iter().any(|&f| f as usize == addr))
 }
 
 /// Hits that reached any stub of `emulation`.
@@ -516,6 +650,14 @@ pub(crate) fn loop_plain(n: u64) -> u64 {
     // SAFETY: the loop follows the C ABI (it saves the callee-saved registers it uses) and
     // calls `int3call_plain`, which only computes `x + V1_TAG`.
     unsafe { int3call_loop_plain(n) }
+}
+
+/// Calls the plain function with a direct call to probe1's direct entry in front (the floor of
+/// the `direct` path) for x = n down to 1, and returns the sum of the results.
+pub(crate) fn loop_plain_direct(n: u64) -> u64 {
+    // SAFETY: as `loop_plain`; `int3call_plain_direct` calls probe1's direct entry, which
+    // preserves every register, then computes `x + V1_TAG`.
+    unsafe { int3call_loop_plain_direct(n) }
 }
 
 /// Calls the traced function for x = n down to 1, and returns the sum of the results.

@@ -2,17 +2,19 @@
 //! A torture run's report and its verdict. No kernel dependency: every invariant is
 //! unit-tested on the host with a report that breaks it.
 //!
-//! Two scenarios. `livepatch` (ftrace's 2019 bug): the live patch stays registered and the `counter`
-//! callback comes and goes, so the site flips between the live patch's custom trampoline and
-//! the iterator. `observer`: no live patch; the counter comes and goes, so the site flips
-//! between a NOP and the counter's custom trampoline, while an observer thread checks every
-//! snapshot of the site's bytes against the legal states of the flip in progress. Each flip
-//! goes one of two ways, and each emulation must leave its own signature: the target its
-//! emulated hits went to, per direction.
+//! Four scenarios. `livepatch` (ftrace's 2019 bug): the live patch stays registered and the
+//! `counter` callback comes and goes, so the site flips between the live patch's custom
+//! trampoline and the iterator. The others have no live patch: one callback comes and goes,
+//! so the site flips between a NOP and one path to it (`observer`: the counter's custom
+//! trampoline; `noregs`: the counter's no-regs trampoline; `direct`: a direct call to
+//! `probe1`), while an observer thread checks every snapshot of the site's bytes against the
+//! legal states of the flip in progress. Each flip goes one of two ways, and each emulation
+//! must leave its own signature: the target its emulated hits went to, per direction.
 
 use crate::busted::Busted;
 use crate::names::named;
 use crate::policy::{
+    self,
     Emulation,
     Engine,
     StateKind, //
@@ -28,6 +30,29 @@ named! {
         /// No live patch; the site flips NOP <-> custom(counter), under an observer of its
         /// bytes.
         Observer = "observer",
+        /// As `observer`, through the counter's no-regs trampoline: NOP <-> noregs(counter).
+        NoRegs = "noregs",
+        /// As `observer`, through a direct call: NOP <-> direct(probe1).
+        Direct = "direct",
+    }
+}
+
+impl Scenario {
+    /// The callback that comes and goes, and the path the site takes to it (`None`: our
+    /// policy's, with the live patch registered beside it).
+    pub(crate) fn flipped(self) -> (usize, Option<StateKind>) {
+        match self {
+            Scenario::Livepatch => (policy::COUNTER, None),
+            Scenario::Observer => (policy::COUNTER, Some(StateKind::Custom)),
+            Scenario::NoRegs => (policy::COUNTER, Some(StateKind::NoRegs)),
+            Scenario::Direct => (policy::PROBE1, Some(StateKind::Direct)),
+        }
+    }
+
+    /// Whether an observer thread watches the site's bytes (every scenario without the live
+    /// patch).
+    pub(crate) fn observed(self) -> bool {
+        self != Scenario::Livepatch
     }
 }
 
@@ -37,6 +62,10 @@ named! {
     pub(crate) enum Target {
         Livepatch = "livepatch",
         Counter = "counter",
+        /// The counter's no-regs trampoline.
+        NoRegs = "noregs",
+        /// `probe1`'s direct entry.
+        Direct = "direct",
         Iterator = "iterator",
         Skip = "skip",
         Elsewhere = "elsewhere",
@@ -50,6 +79,8 @@ named! {
         ToCustom = "to_custom",
         ToIterator = "to_iterator",
         ToNop = "to_nop",
+        ToNoRegs = "to_noregs",
+        ToDirect = "to_direct",
     }
 }
 
@@ -60,6 +91,8 @@ impl Direction {
             Direction::ToCustom => StateKind::Custom,
             Direction::ToIterator => StateKind::Iterator,
             Direction::ToNop => StateKind::Nop,
+            Direction::ToNoRegs => StateKind::NoRegs,
+            Direction::ToDirect => StateKind::Direct,
         }
     }
 }
@@ -101,6 +134,9 @@ pub(crate) struct Report {
     pub(crate) syncs: Option<u64>,
     pub(crate) cb_livepatch: u64,
     pub(crate) cb_counter: u64,
+    pub(crate) cb_probe1: u64,
+    /// Calls of the callbacks the scenario never registers.
+    pub(crate) cb_unregistered: u64,
     /// Hits that reached an emulation stub, by emulation (both engines).
     pub(crate) emulated: [u64; Emulation::ALL.len()],
     /// The run's emulation's hits, by [`Target`], per [`Direction`]: the
@@ -190,10 +226,12 @@ named! {
         Foreign = "foreign",
         /// observer: the site held bytes that no step of the protocol produces.
         Observer = "observer",
-        /// The counter ran more often than the site was called, or (observer) less often
-        /// than the hits emulated as a call to it: a trampoline or an emulation that skipped
-        /// it or ran it twice.
-        Counter = "counter",
+        /// The callback that comes and goes ran more often than the site was called, or
+        /// (without the live patch) less often than the hits emulated as a call to it: a
+        /// trampoline or an emulation that skipped it or ran it twice.
+        Callback = "callback",
+        /// A callback the run never registered ran: a path that calls the wrong one.
+        Unregistered = "unregistered",
         /// A result came from another site than the one called: the handler found the wrong
         /// entry and emulated the call from there.
         Site = "site",
@@ -221,21 +259,32 @@ pub(crate) fn expected_targets(
     scenario: Scenario,
     emulation: Emulation,
 ) -> [Option<Target>; Direction::ALL.len()] {
-    //                                  to_custom          to_iterator        to_nop
+    use Target::*;
+    let (lp, ctr, nr, dc, it, skip) = (
+        Some(Livepatch),
+        Some(Counter),
+        Some(NoRegs),
+        Some(Direct),
+        Some(Iterator),
+        Some(Skip),
+    );
     match (scenario, emulation) {
+        //                                          to_custom to_iterator to_nop to_noregs to_direct
         // What the site is becoming.
-        (Scenario::Livepatch, Emulation::New) => {
-            [Some(Target::Livepatch), Some(Target::Iterator), None]
-        }
-        (Scenario::Observer, Emulation::New) => [Some(Target::Counter), None, Some(Target::Skip)],
+        (Scenario::Livepatch, Emulation::New) => [lp, it, None, None, None],
+        (Scenario::Observer, Emulation::New) => [ctr, None, skip, None, None],
+        (Scenario::NoRegs, Emulation::New) => [None, None, skip, nr, None],
+        (Scenario::Direct, Emulation::New) => [None, None, skip, None, dc],
         // What the site was.
-        (Scenario::Livepatch, Emulation::Old) => {
-            [Some(Target::Iterator), Some(Target::Livepatch), None]
-        }
-        (Scenario::Observer, Emulation::Old) => [Some(Target::Skip), None, Some(Target::Counter)],
+        (Scenario::Livepatch, Emulation::Old) => [it, lp, None, None, None],
+        (Scenario::Observer, Emulation::Old) => [skip, None, ctr, None, None],
+        (Scenario::NoRegs, Emulation::Old) => [None, None, nr, skip, None],
+        (Scenario::Direct, Emulation::Old) => [None, None, dc, None, skip],
         // Nothing: the pre-2019 bug.
-        (Scenario::Livepatch, Emulation::Nop) => [Some(Target::Skip), Some(Target::Skip), None],
-        (Scenario::Observer, Emulation::Nop) => [Some(Target::Skip), None, Some(Target::Skip)],
+        (Scenario::Livepatch, Emulation::Nop) => [skip, skip, None, None, None],
+        (Scenario::Observer, Emulation::Nop) => [skip, None, skip, None, None],
+        (Scenario::NoRegs, Emulation::Nop) => [None, None, skip, skip, None],
+        (Scenario::Direct, Emulation::Nop) => [None, None, skip, None, skip],
     }
 }
 
@@ -254,7 +303,7 @@ pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     }
     let missed_ok = match (r.scenario, emulation) {
         // No live patch, so no call can miss it: not applicable (the report says 0).
-        (Scenario::Observer, _) => true,
+        (Scenario::Observer | Scenario::NoRegs | Scenario::Direct, _) => true,
         (Scenario::Livepatch, Emulation::New | Emulation::Old) => r.missed == 0,
         (Scenario::Livepatch, Emulation::Nop) => r.missed == ours,
     };
@@ -287,16 +336,18 @@ pub(crate) fn broken(r: &Report, engine: Engine, emulation: Emulation) -> u32 {
     if r.illegal != 0 {
         b |= Invariant::Observer.bit();
     }
-    let to_counter = match r.scenario {
-        Scenario::Livepatch => 0,
-        Scenario::Observer => r
-            .by_direction
-            .iter()
-            .map(|by| by[Target::Counter as usize])
-            .sum(),
+    let sent_to = |t: Target| -> u64 { r.by_direction.iter().map(|by| by[t as usize]).sum() };
+    let (ran, sent) = match r.scenario {
+        Scenario::Livepatch => (r.cb_counter, 0),
+        Scenario::Observer => (r.cb_counter, sent_to(Target::Counter)),
+        Scenario::NoRegs => (r.cb_counter, sent_to(Target::NoRegs)),
+        Scenario::Direct => (r.cb_probe1, sent_to(Target::Direct)),
     };
-    if r.cb_counter > r.calls || r.cb_counter < to_counter {
-        b |= Invariant::Counter.bit();
+    if ran > r.calls || ran < sent {
+        b |= Invariant::Callback.bit();
+    }
+    if r.cb_unregistered != 0 {
+        b |= Invariant::Unregistered.bit();
     }
     if r.wrong_site != 0 {
         b |= Invariant::Site.bit();
@@ -329,7 +380,7 @@ pub(crate) fn batches_of(flips: u64, sites: usize, batch: usize, kernel_max: Opt
 fn unproven(r: &Report) -> bool {
     match r.engine {
         Some(e) if !e.picks_emulation() => {
-            r.flips == 0 || r.calls_in_flip == 0 || r.cb_livepatch + r.cb_counter == 0
+            r.flips == 0 || r.calls_in_flip == 0 || r.cb_livepatch + r.cb_counter + r.cb_probe1 == 0
         }
         _ => r.emulated.iter().sum::<u64>() == 0,
     }
@@ -339,7 +390,7 @@ fn unproven(r: &Report) -> bool {
 /// is `stopped`, and a run whose calls met no flip, or whose observer never saw the int3,
 /// proves nothing.
 pub(crate) fn verdict(r: &Report) -> Verdict {
-    let unseen = r.scenario == Scenario::Observer && r.snapshots_int3 == 0;
+    let unseen = r.scenario.observed() && r.snapshots_int3 == 0;
     if r.broken != 0 {
         Verdict::Fail
     } else if r.stopped {
@@ -388,11 +439,12 @@ mod tests {
         };
         match scenario {
             Scenario::Livepatch => (r.v2, r.cb_livepatch) = (1000, 1000),
-            Scenario::Observer => {
+            Scenario::Observer | Scenario::NoRegs | Scenario::Direct => {
                 r.v1 = 1000;
                 (r.snapshots, r.snapshots_in_flip, r.snapshots_int3) = (100, 50, 10);
             }
         }
+        r.cb_probe1 = if scenario == Scenario::Direct { 500 } else { 0 };
         r.emulated[emulation as usize] = 20;
         for (d, want) in expected_targets(scenario, emulation)
             .into_iter()
@@ -437,45 +489,87 @@ mod tests {
         // healthy reports built from `expected_targets` say.
         use Emulation::*;
         use Scenario::*;
-        let (lp, ctr, it, skip) = (
+        let (lp, ctr, nr, dc, it, skip) = (
             Some(Target::Livepatch),
             Some(Target::Counter),
+            Some(Target::NoRegs),
+            Some(Target::Direct),
             Some(Target::Iterator),
             Some(Target::Skip),
         );
         let spec = [
-            (Livepatch, New, [lp, it, None]),
-            (Livepatch, Old, [it, lp, None]),
-            (Livepatch, Nop, [skip, skip, None]),
-            (Observer, New, [ctr, None, skip]),
-            (Observer, Old, [skip, None, ctr]),
-            (Observer, Nop, [skip, None, skip]),
+            (Livepatch, New, [lp, it, None, None, None]),
+            (Livepatch, Old, [it, lp, None, None, None]),
+            (Livepatch, Nop, [skip, skip, None, None, None]),
+            (Observer, New, [ctr, None, skip, None, None]),
+            (Observer, Old, [skip, None, ctr, None, None]),
+            (Observer, Nop, [skip, None, skip, None, None]),
+            (NoRegs, New, [None, None, skip, nr, None]),
+            (NoRegs, Old, [None, None, nr, skip, None]),
+            (NoRegs, Nop, [None, None, skip, skip, None]),
+            (Direct, New, [None, None, skip, None, dc]),
+            (Direct, Old, [None, None, dc, None, skip]),
+            (Direct, Nop, [None, None, skip, None, skip]),
         ];
         for (s, p, want) in spec {
             assert_eq!(expected_targets(s, p), want, "{s:?} {p:?}");
         }
     }
 
+    /// The hits of the callback that comes and goes in `r`'s scenario.
+    fn flipped_hits(r: &mut Report) -> &mut u64 {
+        if r.scenario == Scenario::Direct {
+            &mut r.cb_probe1
+        } else {
+            &mut r.cb_counter
+        }
+    }
+
     #[test]
-    fn the_counter_runs_at_most_once_per_call_and_for_each_hit_sent_to_it() {
+    fn the_callback_runs_at_most_once_per_call_and_for_each_hit_sent_to_it() {
         for s in Scenario::ALL {
             let mut r = healthy_in(s, Emulation::New);
-            r.cb_counter = r.calls + 1;
+            *flipped_hits(&mut r) = r.calls + 1;
             assert_eq!(
                 judge(r, Engine::Kernel, Emulation::New).0,
-                Invariant::Counter.bit(),
+                Invariant::Callback.bit(),
                 "{s:?}"
             );
         }
-        let mut r = healthy_in(Scenario::Observer, Emulation::New);
-        r.cb_counter = 9;
-        assert_eq!(
-            judge(r, Engine::Kernel, Emulation::New).0,
-            Invariant::Counter.bit()
-        );
-        let mut r = healthy_in(Scenario::Observer, Emulation::Old);
-        r.cb_counter = 10;
-        assert_eq!(judge(r, Engine::Kernel, Emulation::Old), (0, Verdict::Pass));
+        for s in [Scenario::Observer, Scenario::NoRegs, Scenario::Direct] {
+            let mut r = healthy_in(s, Emulation::New);
+            *flipped_hits(&mut r) = 9;
+            assert_eq!(
+                judge(r, Engine::Kernel, Emulation::New).0,
+                Invariant::Callback.bit(),
+                "{s:?}"
+            );
+            let mut r = healthy_in(s, Emulation::Old);
+            *flipped_hits(&mut r) = 10;
+            assert_eq!(
+                judge(r, Engine::Kernel, Emulation::Old),
+                (0, Verdict::Pass),
+                "{s:?}"
+            );
+        }
+        // The direct scenario judges probe1's hits, not the counter's.
+        let mut r = healthy_in(Scenario::Direct, Emulation::New);
+        r.cb_counter = 0;
+        assert_eq!(judge(r, Engine::Kernel, Emulation::New), (0, Verdict::Pass));
+    }
+
+    #[test]
+    fn a_callback_never_registered_must_not_run() {
+        // Bug caught: a direct call (or any path) to the wrong callback.
+        for s in Scenario::ALL {
+            let mut r = healthy_in(s, Emulation::New);
+            r.cb_unregistered = 1;
+            assert_eq!(
+                judge(r, Engine::Module, Emulation::New),
+                (Invariant::Unregistered.bit(), Verdict::Fail),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
@@ -516,7 +610,7 @@ mod tests {
         let e = Engine::Module;
         let p = Emulation::New;
         // Each bug in both directions where a count can be too low or too high.
-        let cases: [(fn(&mut Report), u32); 21] = [
+        let cases: [(fn(&mut Report), u32); 22] = [
             (|r| r.corrupt = 1, Invariant::Corrupt.bit()),
             (
                 |r| (r.missed, r.v2, r.cb_livepatch) = (1, 999, 999),
@@ -564,6 +658,7 @@ mod tests {
             ),
             (|r| r.corrupt = u64::MAX, Invariant::Corrupt.bit()),
             (|r| r.wrong_site = 1, Invariant::Site.bit()),
+            (|r| r.cb_unregistered = 7, Invariant::Unregistered.bit()),
             (|r| r.unwritten = 1, Invariant::Written.bit()),
             (
                 |r| (r.batches, r.syncs) = (4, Some(13)),
@@ -579,17 +674,19 @@ mod tests {
             bug(&mut r);
             assert_eq!(judge(r, e, p), (*want, Verdict::Fail), "case {i}");
         }
-        // The same bugs in the observer scenario, where they apply: no live patch, so no
-        // "missed"; its own directions, judged by `the_targets_are_the_spec`.
-        for (i, (bug, want)) in cases.iter().enumerate() {
-            if *want == Invariant::Missed.bit() || *want == Invariant::Target.bit() {
-                continue;
+        // The same bugs in the scenarios without the live patch, where they apply: no
+        // "missed"; their own directions, judged by `the_targets_are_the_spec`.
+        for s in [Scenario::Observer, Scenario::NoRegs, Scenario::Direct] {
+            for (i, (bug, want)) in cases.iter().enumerate() {
+                if *want == Invariant::Missed.bit() || *want == Invariant::Target.bit() {
+                    continue;
+                }
+                let mut r = healthy_in(s, p);
+                (r.v1, r.v2, r.cb_livepatch) = (r.calls, 0, 0);
+                bug(&mut r);
+                let got = judge(r, e, p).0;
+                assert!(got & want != 0, "{s:?} case {i}: {got:#x}");
             }
-            let mut r = healthy_in(Scenario::Observer, p);
-            (r.v1, r.v2, r.cb_livepatch) = (r.calls, 0, 0);
-            bug(&mut r);
-            let got = judge(r, e, p).0;
-            assert!(got & want != 0, "observer case {i}: {got:#x}");
         }
     }
 

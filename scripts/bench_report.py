@@ -14,6 +14,10 @@ ROWS = [
     ("plain", "plain function, no site", None),
     ("nop", "traced function, site at NOP", "plain"),
     ("custom", "custom trampoline, 1 callback", "ftrace_1_regs"),
+    ("noregs", "no-regs trampoline, 1 callback", "ftrace_1_noregs"),
+    ("plain_direct", "plain function behind a direct call the assembler wrote", "plain"),
+    ("direct", "direct call to the callback, flipped in", "plain_direct"),
+    ("ftrace_direct", "ftrace direct call (register_ftrace_direct) to the same callback", "direct"),
     ("static_call_custom", "custom trampoline, site flipped by static_call", "custom"),
     ("ftrace_engine_1", "engine ftrace: our op (SAVE_REGS) on our ftrace site", "ftrace_1_regs"),
     ("iterator_1", "iterator trampoline, 1 callback", "ftrace_1_regs"),
@@ -134,6 +138,10 @@ def goals(m):
          per_cb_ours, per_cb_ftrace, per_cb_ours / per_cb_ftrace, 1.0),
         ("module engine vs kernel engine (per flip)",
          m["flip_module"], m["flip_kernel"], m["flip_module"] / m["flip_kernel"], 1.1),
+        ("no-regs trampoline vs ftrace-ops 1 op without regs (per call)",
+         m["noregs"], m["ftrace_1_noregs"], m["noregs"] / m["ftrace_1_noregs"], 1.0),
+        ("direct call: instructions more than a plain direct call, vs 3",
+         m["direct"] - m["plain_direct"], 3.0, (m["direct"] - m["plain_direct"]) / 3.0, 1.0),
     ]
 
 
@@ -207,7 +215,7 @@ def sites_svg_panel(m, y, left, width, bar_h, gap):
 
 def svg(table, unit_note, m=None):
     """Horizontal bars: call rows on one scale, flip rows on another (they are ~1000x apart)."""
-    colour = lambda n: "#4c72b0" if n.startswith(("custom", "iterator", "emulated", "flip_module")) else (
+    colour = lambda n: "#4c72b0" if n.startswith(("custom", "noregs", "direct", "iterator", "emulated", "flip_module")) else (
         "#dd8452" if n.startswith(("ftrace", "static_call", "flip_kernel", "flip_ftrace", "flip_static_call"))
         else "#8c8c8c")
     bar_h, gap, left, width = 16, 6, 170, 520

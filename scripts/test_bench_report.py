@@ -47,12 +47,15 @@ class BenchReport(unittest.TestCase):
     def test_goals(self):
         m = dict(BASE)
         m.update(custom=80, nop=10, ftrace_1_regs=100, ftrace_0=20, iterator_2=100, iterator_8=160,
-                 ftrace_2_regs=200, ftrace_8_regs=500, flip_kernel=1000, flip_module=1050)
+                 ftrace_2_regs=200, ftrace_8_regs=500, flip_kernel=1000, flip_module=1050,
+                 noregs=30, ftrace_1_noregs=40, direct=14.5, plain_direct=13)
         g = {what.strip().split()[0]: (ours, theirs, ratio, goal) for what, ours, theirs, ratio, goal in br.goals(m)}
         self.assertEqual(g["custom"], (80, 100, 0.8, 1.0))
         self.assertEqual(g["the"][:3], (70, 80, 70 / 80))
         self.assertEqual(g["iterator"][:3], (10, 50, 0.2))
         self.assertEqual(g["module"], (1050, 1000, 1.05, 1.1))
+        self.assertEqual(g["no-regs"], (30, 40, 0.75, 1.0))
+        self.assertEqual(g["direct"], (1.5, 3.0, 0.5, 1.0))
 
     def test_a_missing_sites_row_is_an_error(self):
         lines = [l for l in rows(BASE) if " syncs_module_4096 " not in l]
@@ -84,10 +87,10 @@ class BenchReport(unittest.TestCase):
     def test_outputs_are_well_formed(self):
         table, m = br.summarize(br.parse(rows(BASE)))
         md = br.markdown(table, br.goals(m), "# t")
-        self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 4 + 1)  # rows, header, goals, header
+        self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 6 + 1)  # rows, header, goals, header
         md = br.markdown(table, br.goals(m) + br.sites_goals(m), "# t", m)
         # rows, header, goals, header, the sites table's header and rows
-        self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 4 + 7 + 1 + 1 + len(br.SITES_NS))
+        self.assertEqual(md.count("\n| "), len(br.ROWS) + 1 + 6 + 7 + 1 + 1 + len(br.SITES_NS))
         root = ET.fromstring(br.svg(table, "note"))
         self.assertEqual(len([e for e in root.iter() if e.tag.endswith("rect")]), 1 + len(br.ROWS) + 3)
         root = ET.fromstring(br.svg(table, "note", m))

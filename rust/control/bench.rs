@@ -125,10 +125,27 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
         write_ns: 0,
     };
     let windows = (site::WINDOW_NS_SUM.get(), site::WINDOWS.get());
+    let ran_before: [u64; policy::CALLBACKS.len()] =
+        core::array::from_fn(|cb| callbacks::HITS[cb].get());
     // Before the run: what it adds to each is its own.
     let spent = [&stats::SYNCS, &site::SYNC_NS, &site::WRITE_NS].map(|c| c.get());
     report.ns = match cmd.what {
         BenchWhat::Plain => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain)?,
+        BenchWhat::PlainDirect => time_calls(cmd.n, traced::V1_TAG, traced::loop_plain_direct)?,
+        BenchWhat::FtraceDirect => {
+            if engine == Engine::Ftrace && mask != 0 {
+                pr_warn!(
+                    "bench: ftrace_direct needs the site ftrace owns without our ops: remove every callback first\n"
+                );
+                return Err(EBUSY);
+            }
+            let probe1 = traced::callee(SiteState::Direct(policy::PROBE1)).ok_or(EINVAL)?;
+            // SAFETY: probe1's direct entry keeps every register but the flags, returns, and
+            // lives as long as the module; the bench claim allows one bench write at a time,
+            // so no other direct call of ours is attached.
+            let _direct = unsafe { crate::sys::ftrace::DirectCall::attach(probe1)? };
+            time_calls(cmd.n, traced::V1_TAG, traced::loop_ftraced)?
+        }
         BenchWhat::Calls if engine == Engine::Ftrace => {
             time_calls(cmd.n, tag, traced::loop_ftraced)?
         }
@@ -152,6 +169,30 @@ pub(crate) fn run(ctl: &Control, cmd: BenchCmd) -> Result<Report> {
             time_flips(ctl, site, cmd.n)?
         }
     };
+    // The callbacks each timed call ran: those its path runs, once each, and no other.
+    let runs = |cb: usize| match cmd.what {
+        BenchWhat::Calls => policy::runs(site, mask, cb),
+        BenchWhat::PlainDirect | BenchWhat::FtraceDirect => cb == policy::PROBE1,
+        _ => false,
+    };
+    let timed_calls = matches!(
+        cmd.what,
+        BenchWhat::Plain | BenchWhat::PlainDirect | BenchWhat::Calls | BenchWhat::FtraceDirect
+    );
+    for (cb, before) in ran_before.into_iter().enumerate() {
+        let ran = callbacks::HITS[cb].get().wrapping_sub(before);
+        let want = if runs(cb) { cmd.n } else { 0 };
+        if timed_calls && ran != want {
+            pr_err!(
+                "bench: {} ran {} times in {} calls, expected {}\n",
+                policy::CALLBACKS[cb],
+                ran,
+                cmd.n,
+                want
+            );
+            return Err(EIO);
+        }
+    }
     let counters = [&stats::SYNCS, &site::SYNC_NS, &site::WRITE_NS];
     let [syncs, sync_ns, write_ns] =
         core::array::from_fn(|i| counters[i].get().wrapping_sub(spent[i]));

@@ -317,16 +317,15 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
             }
             r => r?,
         };
-        let observer = match p.scenario {
-            Scenario::Livepatch => None,
-            Scenario::Observer => {
-                let cpus = crate::sys::smp::online_cpus(MAX);
-                // The CPU after the last caller's, so that it watches while they call.
-                let cpu = *cpus
-                    .get(threads as usize % cpus.len().max(1))
-                    .ok_or(ENODEV)?;
-                Some(Kthread::start::<Observer>(c"int3call-observe", 0, 0, cpu)?)
-            }
+        let observer = if p.scenario.observed() {
+            let cpus = crate::sys::smp::online_cpus(MAX);
+            // The CPU after the last caller's, so that it watches while they call.
+            let cpu = *cpus
+                .get(threads as usize % cpus.len().max(1))
+                .ok_or(ENODEV)?;
+            Some(Kthread::start::<Observer>(c"int3call-observe", 0, 0, cpu)?)
+        } else {
+            None
         };
         // Flip only once every caller is calling (bounded: 10 s, or a signal).
         for _ in 0..10_000 {
@@ -347,10 +346,11 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
                 break;
             }
             let mut st = ctl.state.lock();
+            let (cb, path) = p.scenario.flipped();
             if i % 2 == 0 {
-                st.add_callback(&ctl.syms, policy::COUNTER)?;
+                st.add_callback(&ctl.syms, cb, path)?;
             } else {
-                st.remove_callback(&ctl.syms, policy::COUNTER)?;
+                st.remove_callback(&ctl.syms, cb)?;
             }
             report.flips += 1;
             // Every site of every batch must hold its new state, or the next flip's verify
@@ -381,7 +381,7 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.v2 = sum(|c| &c.v2);
     report.missed = match p.scenario {
         Scenario::Livepatch => report.v1,
-        Scenario::Observer => 0,
+        Scenario::Observer | Scenario::NoRegs | Scenario::Direct => 0,
     };
     report.corrupt = sum(|c| &c.corrupt);
     report.wrong_site = sum(|c| &c.wrong_site);
@@ -399,6 +399,19 @@ pub(crate) fn run(ctl: &Control, p: &TortureParams) -> Result<Report> {
     report.calls_in_flip = sum(|c| &c.in_flip);
     report.cb_livepatch = crate::callbacks::HITS[policy::LIVEPATCH].get();
     report.cb_counter = crate::callbacks::HITS[policy::COUNTER].get();
+    report.cb_probe1 = crate::callbacks::HITS[policy::PROBE1].get();
+    // What the scenario registers: the live patch (`livepatch` only) and the callback that
+    // comes and goes. Anything else that ran was called by a wrong path.
+    let (flipped, _) = p.scenario.flipped();
+    let lp = if p.scenario == Scenario::Livepatch {
+        1 << policy::LIVEPATCH
+    } else {
+        0
+    };
+    report.cb_unregistered = (0..policy::CALLBACKS.len())
+        .filter(|&cb| (lp | 1 << flipped) & (1 << cb) == 0)
+        .map(|cb| crate::callbacks::HITS[cb].get())
+        .sum();
     for pol in Emulation::ALL {
         report.emulated[pol as usize] = traced::emulated_by(pol);
     }
@@ -446,6 +459,8 @@ fn by_target(emulation: Emulation, to: StateKind) -> ByTarget {
         let target = match t {
             t if t == policy::LIVEPATCH => Target::Livepatch,
             t if t == policy::COUNTER => Target::Counter,
+            t if t == policy::STUB_NOREGS + policy::COUNTER => Target::NoRegs,
+            t if t == policy::STUB_DIRECT + policy::PROBE1 => Target::Direct,
             policy::STUB_ITERATOR => Target::Iterator,
             policy::STUB_SKIP => Target::Skip,
             _ => Target::Elsewhere,

@@ -3,8 +3,8 @@
 //!
 //! * `die_args`, `DIE_INT3`, `(un)register_die_notifier`, `struct kprobe`, the unwinder's
 //!   `struct unwind_state` and functions, and `struct ftrace_ops` with the functions that
-//!   register it come from `extra_bindings.h`, run through bindgen at build time (see
-//!   `Kbuild`), never hand-copied.
+//!   register it (as an op, or as a direct call) come from `extra_bindings.h`, run through
+//!   bindgen at build time (see `Kbuild`), never hand-copied.
 //! * The non-exported kernel functions are reached through our own static calls
 //!   (`kcall.rs`), whose prototypes are declared there.
 
@@ -47,10 +47,12 @@ pub(crate) use generated::{
     ftrace_set_filter_ip,
     kprobe,
     register_die_notifier,
+    register_ftrace_direct,
     register_ftrace_function,
     register_kprobe,
     stack_type_STACK_TYPE_UNKNOWN as STACK_TYPE_UNKNOWN,
     unregister_die_notifier,
+    unregister_ftrace_direct,
     unregister_ftrace_function,
     unregister_kprobe,
     unwind_get_return_address,

@@ -164,3 +164,61 @@ pub(crate) fn release() {
         }
     }
 }
+
+/// The op of the ftrace direct call (`bench ftrace_direct`): no func; ftrace makes the site
+/// it owns call the direct address itself when no other op is on it.
+struct DirectOp(Opaque<ftrace_ops>);
+
+// SAFETY: as for [`Ops`]: only ftrace (under its own locks) and the bench (under a claim of
+// the site, one write at a time) touch it, through raw pointers.
+unsafe impl Sync for DirectOp {}
+
+static DIRECT_OP: DirectOp = DirectOp(Opaque::new(
+    // SAFETY: as in `op`: an all-zero `struct ftrace_ops` is a valid, unregistered op.
+    unsafe { core::mem::zeroed() },
+));
+
+/// An ftrace direct call from the site ftrace owns to `addr`, until dropped: the kernel's peer
+/// of our `direct` path (`register_ftrace_direct`, as BPF trampolines attach).
+pub(crate) struct DirectCall(usize);
+
+impl DirectCall {
+    /// Makes the site ftrace owns call `addr` directly. May sleep.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is a function that keeps every register but the flags and returns, and lives
+    /// as long as the module (a direct entry of ours); no other direct call is attached.
+    pub(crate) unsafe fn attach(addr: usize) -> Result<Self> {
+        let op = DIRECT_OP.0.get();
+        // SAFETY: `op` is ours, not registered (no `DirectCall` lives: the caller's
+        // contract); the site is a `__mcount_loc` entry of ours.
+        to_result(unsafe { ffi::ftrace_set_filter_ip(op, traced::ftrace_site() as c_ulong, 0, 0) })
+            .inspect_err(|e| {
+                pr_err!("ftrace: cannot filter the direct op to the site: {:?}\n", e)
+            })?;
+        // SAFETY: `op` is filtered to our site and not registered; `addr` keeps what a direct
+        // call must (the contract) and outlives the registration, which `drop` ends.
+        let r = to_result(unsafe { ffi::register_ftrace_direct(op, addr as c_ulong) });
+        if let Err(e) = r {
+            pr_err!("ftrace: register_ftrace_direct failed: {:?}\n", e);
+            // SAFETY: `op` is ours and unregistered; its filter is ftrace's to free.
+            unsafe { ffi::ftrace_free_filter(op) };
+            return Err(e);
+        }
+        Ok(DirectCall(addr))
+    }
+}
+
+impl Drop for DirectCall {
+    fn drop(&mut self) {
+        // SAFETY: `op` was registered with `self.0` by `attach`; this ends it (ftrace waits
+        // until no task can be on the call) and frees the filter.
+        let r = to_result(unsafe {
+            ffi::unregister_ftrace_direct(DIRECT_OP.0.get(), self.0 as c_ulong, true)
+        });
+        if let Err(e) = r {
+            pr_err!("ftrace: unregister_ftrace_direct failed: {:?}\n", e);
+        }
+    }
+}

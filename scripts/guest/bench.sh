@@ -63,8 +63,16 @@ echo "guest: $(grep -c ^processor /proc/cpuinfo) CPUs, clocksource $clock"
 for rep in $(seq "$REPS"); do
 	echo "rep $rep"
 	bench plain plain "$CALLS"
+	bench plain_direct plain_direct "$CALLS"
+	bench ftrace_direct ftrace_direct "$CALLS"
 	bench nop calls "$CALLS"
+	# probe1 alone: our policy gives it a direct call; `mode` forces the other two paths.
 	w callbacks +probe1
+	[ "$(get mode state)" = direct ] || { echo "probe1 alone is not a direct call"; exit 1; }
+	bench direct calls "$CALLS"
+	w mode noregs
+	bench noregs calls "$CALLS"
+	w mode custom
 	bench custom calls "$CALLS"
 	bench emulated emulated "$EMULATED"
 	for e in kernel module static_call; do
@@ -76,7 +84,7 @@ for rep in $(seq "$REPS"); do
 	w callbacks -probe1; w engine ftrace; w callbacks +probe1
 	bench ftrace_engine_1 calls "$CALLS"
 	bench flip_ftrace flips "$FTRACE_FLIPS"
-	w callbacks -probe1; w engine kernel; w callbacks +probe1
+	w callbacks -probe1; w engine kernel; w callbacks +probe1; w mode custom
 	w mode iterator
 	bench iterator_1 calls "$CALLS"
 	w callbacks +probe2
@@ -90,14 +98,14 @@ for rep in $(seq "$REPS"); do
 	for e in kernel module; do
 		w engine $e
 		for n in $SITES_NS; do
-			w sites "count=$n batch=256"; w callbacks +probe1
+			w sites "count=$n batch=256"; w callbacks +probe1; w mode custom
 			sites_flip $e "$n"
 			w callbacks -probe1
 		done
 	done
 	# The handler's lookup among 1 and among 4095 table sites, all held at once.
 	for n in 2 4096; do
-		w sites "count=$n"; w callbacks +probe1
+		w sites "count=$n"; w callbacks +probe1; w mode custom
 		# Net of the same sweeps with no int3: what the traps cost per call.
 		w bench "emulated_sites $EMULATED"
 		echo "row emulated_sites_$n $(get bench n) $(( $(get bench ns) - $(get bench base_ns) ))"

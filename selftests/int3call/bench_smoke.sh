@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 setup
 ENGINES="kernel module ftrace static_call"
-ktap_plan $(( $(count $ENGINES) + 11 ))
+ktap_plan $(( $(count $ENGINES) + 15 ))
 load_mod || die "insmod failed"
 # timed WHAT COUNT N STATE: a bench write succeeds and reads back WHAT, N and STATE, and a
 # time in ns above 0 (the guest's clocksource is the ACPI PM timer with high-resolution
@@ -24,10 +24,13 @@ flips_refused_at_nop() {
 	kmark
 	! dbg_write bench "flips 3" && klog | grep -q "bench: flips needs a callback" && site_is nop
 }
-custom_calls() {
+# probe1_calls WHAT STATE: 1000 timed calls of WHAT with the site in STATE, each hit probe1.
+probe1_calls() {
 	p1=$(hits probe1)
-	timed calls 1000 1000 custom && test "$(hits probe1)" -eq $((p1 + 1000))
+	timed "$1" 1000 1000 "$2" && test "$(hits probe1)" -eq $((p1 + 1000))
 }
+custom_calls() { probe1_calls calls custom; }
+path_calls() { dbg_write mode "$1" && probe1_calls calls "$1"; }
 emulated_calls() {
 	h=$(stat int3_hits) p1=$(hits probe1)
 	timed emulated 100 100 custom && test "$(dbg_get bench engine)" = module &&
@@ -37,13 +40,15 @@ emulated_calls() {
 # rests while the engine changes: ftrace's site is another one.)
 flips_on() {
 	dbg_write callbacks -probe1 && dbg_write engine "$1" && dbg_write callbacks +probe1 || return 1
+	[ "$1" = ftrace ] || dbg_write mode custom || return 1
 	f=$(stat "flips_$1")
 	timed flips 3 6 custom && test "$(stat "flips_$1")" -eq $((f + 6)) && site_is custom
 }
 ftrace_calls() {
 	dbg_write callbacks -probe1 && dbg_write engine ftrace && dbg_write callbacks +probe1 || return 1
 	custom_calls && test "$(dbg_get bench engine)" = ftrace || return 1
-	dbg_write callbacks -probe1 && dbg_write engine static_call && dbg_write callbacks +probe1
+	dbg_write callbacks -probe1 && dbg_write engine static_call && dbg_write callbacks +probe1 &&
+		dbg_write mode custom
 }
 iterator_calls() {
 	dbg_write mode iterator && dbg_write callbacks +probe2 || return 1
@@ -66,7 +71,13 @@ ftrace_ops_peer() {
 ktap_check "plain: 1000 calls of the function without a site" timed plain 1000 1000 nop
 ktap_check "calls: 1000 calls at NOP" timed calls 1000 1000 nop
 ktap_check "flips at NOP are refused with a warning, the site unchanged" flips_refused_at_nop
+ktap_check "plain_direct: 1000 calls behind a direct call, each hit probe1" probe1_calls plain_direct nop
+ktap_check "ftrace_direct: 1000 calls through ftrace's direct call, each hit probe1" \
+	probe1_calls ftrace_direct nop
 dbg_write callbacks +probe1 || die "+probe1"
+ktap_check "direct: 1000 calls through the site's direct call, each hit probe1" probe1_calls calls direct
+ktap_check "noregs: 1000 calls through the no-regs trampoline, each hit probe1" path_calls noregs
+dbg_write mode custom || die "mode custom"
 ktap_check "custom: 1000 calls, each hit probe1" custom_calls
 ktap_check "emulated: 100 calls, each trapped on our int3 and hit probe1" emulated_calls
 for engine in $ENGINES; do

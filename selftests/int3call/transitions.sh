@@ -5,13 +5,17 @@
 # site bytes match the state, the call results match the live patch, and the callback hit
 # counts are exact. On ftrace the site is ftrace's: custom must be the live patch op's own
 # trampoline (ftrace's one-op fast path), iterator a call elsewhere (its list caller), and
-# `mode` refuses to force anything, since ftrace's policy picks the state.
+# `mode` refuses to force anything, since ftrace's policy picks the state. Then the fast
+# paths our policy gives one callback: the counter its no-regs trampoline, a probe a direct
+# call, the live patch only the custom (regs) trampoline.
 . "$(dirname "$0")/lib.sh"
 setup
 ENGINES="kernel module ftrace static_call"
 N=200
-# Per engine: 9 points as callbacks come and go, 4 as `mode` forces the site; then 5 more.
-ktap_plan $(( $(count $ENGINES) * (9 + 4) + 5 ))
+FAST_ENGINES="kernel module static_call"
+# Per engine: 9 points as callbacks come and go, 4 as `mode` forces the site; then 5 more;
+# then 5 per engine that flips our site, for the fast paths.
+ktap_plan $(( $(count $ENGINES) * (9 + 4) + 5 + $(count $FAST_ENGINES) * 5 ))
 load_mod || die "insmod failed"
 
 # hits CB: the hit count of callback CB.
@@ -71,7 +75,11 @@ forced_nop() { forced nop && test "$(hits counter)" -eq $N; }
 forced_custom() {
 	forced custom && test "$(dbg_get mode callback)" = counter && test "$(hits counter)" -eq $((2 * N))
 }
-back_to_auto() { dbg_write mode auto && site_is custom && test "$(dbg_get mode forced)" = no; }
+# Our policy gives the counter alone its no-regs trampoline; ftrace's, its op's own.
+back_to_auto() {
+	want=noregs; [ "$engine" = ftrace ] && want=custom
+	dbg_write mode auto && site_is $want && test "$(dbg_get mode forced)" = no
+}
 # refused STATE: on ftrace, `mode STATE` is refused, saying why, and the site stays the
 # counter's op.
 refused() {
@@ -95,6 +103,44 @@ for engine in $ENGINES; do
 		ktap_check "$engine: mode auto returns to the policy" back_to_auto
 	fi
 	dbg_write callbacks -counter
+done
+
+# The fast paths. `call` also fails (EIO) unless each call ran exactly the callbacks its
+# state runs, once each: a path to the wrong callback fails every point that calls.
+# alone CB STATE: CB alone puts the site in STATE, N calls run v1, and CB ran once per call.
+alone() {
+	dbg_write stats reset && dbg_write callbacks "+$1" || return 1
+	site_is "$2" && test "$(dbg_get mode callback)" = "$1" && calls_give $N $N 0 &&
+		test "$(hits "$1")" -eq $N
+}
+# forced_path STATE: `mode STATE` moves probe1's site there, and calls still run it.
+forced_path() { dbg_write mode "$1" && site_is "$1" && calls_give $N $N 0; }
+probe_paths() {
+	forced_path custom && forced_path noregs && forced_path direct &&
+		dbg_write mode auto && site_is direct && test "$(hits probe1)" -eq $((4 * N))
+}
+# refuses_path CB STATE: `mode STATE` is refused for CB alone, saying why, and the site stays.
+refuses_path() {
+	kmark
+	dbg_refuses mode "$2" && klog | grep -q "$1 cannot take the $2 path" &&
+		site_is "$3" && test "$(dbg_get mode forced)" = no
+}
+livepatch_keeps_its_regs() {
+	dbg_write callbacks +livepatch && refuses_path livepatch noregs custom &&
+		refuses_path livepatch direct custom && calls_give $N 0 $N
+}
+for engine in $FAST_ENGINES; do
+	dbg_write engine $engine
+	ktap_check "$engine: the counter alone -> its no-regs trampoline, once per call" alone counter noregs
+	ktap_check "$engine: the counter refuses mode direct (it needs a trampoline)" \
+		refuses_path counter direct noregs
+	dbg_write callbacks -counter
+	ktap_check "$engine: probe1 alone -> a direct call to it, once per call" alone probe1 direct
+	ktap_check "$engine: probe1 takes mode custom, noregs, direct, and auto gives direct" probe_paths
+	dbg_write callbacks -probe1
+	ktap_check "$engine: the live patch refuses mode noregs and direct, and still applies" \
+		livepatch_keeps_its_regs
+	dbg_write callbacks -livepatch
 done
 
 # The live patch with a forced NOP: calls miss it, and the module says so.

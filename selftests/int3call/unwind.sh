@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# A stack trace taken inside a callback unwinds through our asm: callback, trampoline, the
+# A stack trace taken inside a callback unwinds through our asm: callback, trampoline (custom,
+# no-regs or iterator), the
 # traced function just after its site (+0x5), then the caller in the module, and on through
 # the kernel to the system call, with no unwinder error (what livepatch's reliable stack
 # check needs). Fails if objtool wrote no ORC data for the trampoline or the traced function.
 . "$(dirname "$0")/lib.sh"
 setup
-ktap_plan 8
+ktap_plan 11
 load_mod || die "insmod failed"
 
 # frames: the symbols the latest `echo run > unwind` (after the latest kmark) logged, one per line.
@@ -20,7 +21,7 @@ chain_ok() {
 		BEGIN { n = split(want, w, " "); i = 1; res = 1 }
 		i == 1 && /^int3call_counter\+/ { next }
 		i <= n { if (index($0, w[i]) != 1) exit; i++; next }
-		{ res = !(/\[int3call\]$/ && !/^int3call_(traced|tramp|iterate|livepatch|counter|probe[0-9])/); exit }
+		{ res = !(/\[int3call\]$/ && !/^int3call_(traced|tramp|noregs|iterate|livepatch|counter|probe[0-9])/); exit }
 		END { exit res }'
 }
 frames_have() { frames | grep -q "$1"; }
@@ -33,13 +34,23 @@ ktap_check "the refusal says why" refusal_says_why
 dbg_write callbacks +counter
 kmark
 # The write fails (EIO) unless the trace was reliable: no unwinder error, no unknown return
-# address, and the walk reached the system call's entry registers.
+# address, and the walk reached the system call's entry registers. The counter alone takes its
+# no-regs trampoline, which saves seven registers with pushes that only ORC data describes.
+ktap_check "no-regs trampoline: unwind runs, reliably" dbg_write unwind run
+show_frames
+ktap_check "noregs: callback <- int3call_noregs_counter <- int3call_traced+0x5 <- our caller" \
+	chain_ok int3call_noregs_counter+ int3call_traced+0x5/
+ktap_check "noregs: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
+
+dbg_write mode custom
+kmark
 ktap_check "custom trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
 ktap_check "custom: callback <- int3call_tramp_counter <- int3call_traced+0x5 <- our caller" \
 	chain_ok int3call_tramp_counter+ int3call_traced+0x5/
 ktap_check "custom: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
 
+dbg_write mode auto
 dbg_write callbacks +probe1
 kmark
 ktap_check "iterator trampoline: unwind runs, reliably" dbg_write unwind run
