@@ -486,6 +486,11 @@ impl State {
             pr_warn!("mode: on engine ftrace, ftrace's policy picks the state: only auto\n");
             return Err(EINVAL);
         }
+        if self.engine == Engine::Ftrace {
+            // `auto`: ftrace's policy already holds the site; ours would pick another path.
+            self.forced = None;
+            return Ok(());
+        }
         let target = state_for(mode, callbacks::registered())?;
         self.go(syms, target)?;
         self.forced = mode;

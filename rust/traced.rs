@@ -267,8 +267,9 @@ core::arch::global_asm!(
     "INT3CALL_TRAMPOLINE int3call_tramp_iterator, int3call_iterate",
     ".purgem INT3CALL_TRAMPOLINE",
     // ---- no-regs trampolines: what the callee may clobber and the traced function still
-    // needs (its arguments; rax, as ftrace_caller keeps it), and nothing more. Seven pushes
-    // after the call: the callee starts 8 bytes off a 16-byte boundary, as the ABI wants.
+    // needs (its arguments; rax, as ftrace_caller keeps it), and nothing more. No realignment:
+    // the kernel's C keeps the stack 8-byte aligned (-mstack-alignment=8), and calls Rust
+    // that way everywhere; ftrace_caller does not realign either.
     ".macro INT3CALL_NOREGS name, callee",
     ".p2align 4",
     ".globl \\name",

@@ -26,14 +26,22 @@ if ! in_sysroot "$root" sh -ec "
 " >"$tree.log" 2>&1; then
 	tail -30 "$tree.log" >&2; die "kernel build failed (log: $tree.log)"
 fi
-# A fragment line that olddefconfig dropped means a silently different kernel: refuse it.
-missing=$(kernel_fragments | xargs grep -hE '^CONFIG_[A-Z0-9_]+=([ym]|[0-9]+)$' | while read -r l; do
-	grep -qx "$l" "$tree/.config" || echo "$l"; done)
+# A fragment line that olddefconfig dropped means a silently different kernel: refuse it. Each
+# option is judged by its last word in merge order (a later fragment may turn one off).
+missing=$(kernel_fragments | xargs cat | sed -nE 's/^(CONFIG_[A-Z0-9_]+)=(.*)$/\1 \1=\2/p; s/^# (CONFIG_[A-Z0-9_]+) is not set$/\1 off/p' |
+	awk '{ last[$1] = $2 } END { for (o in last) print last[o] }' | grep -E '^CONFIG_[A-Z0-9_]+=([ym]|[0-9]+)$' |
+	while read -r l; do grep -qx "$l" "$tree/.config" || echo "$l"; done)
 [ -z "$missing" ] || die "options dropped by olddefconfig: $missing"
 # The hardening must really be on (and MODVERSIONS off): anything else tests another kernel.
-for on in X86_KERNEL_IBT CFI MITIGATION_RETHUNK MITIGATION_RETPOLINE MITIGATION_SLS UNWINDER_ORC; do
-	grep -q "^CONFIG_$on=y" "$tree/.config" || die "CONFIG_$on must be on: the test kernel is a hardened one"
+# The unhardened flavour, for the bench, must really have it off.
+for on in X86_KERNEL_IBT CFI MITIGATION_RETHUNK MITIGATION_RETPOLINE MITIGATION_SLS; do
+	if [ "$INT3CALL_FLAVOUR" = unhardened ]; then
+		! grep -q "^CONFIG_$on=y" "$tree/.config" || die "CONFIG_$on must be off in the unhardened kernel"
+	else
+		grep -q "^CONFIG_$on=y" "$tree/.config" || die "CONFIG_$on must be on: the test kernel is a hardened one"
+	fi
 done
+grep -q "^CONFIG_UNWINDER_ORC=y" "$tree/.config" || die "CONFIG_UNWINDER_ORC must be on"
 ! grep -q "^CONFIG_MODVERSIONS=y" "$tree/.config" || die "CONFIG_MODVERSIONS must be off"
 log "kernel built in $(( $(date +%s) - start )) s"
 touch "$tree/.int3call-ready"

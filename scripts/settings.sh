@@ -30,14 +30,16 @@ INT3CALL_QEMU_MIN=1:11.0
 
 INT3CALL_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Which test kernel: base (scripts/kernel.config) or debug (kernel-debug.config on top of it:
-# lockdep, KASAN, hung-task and soft-lockup detectors). Each has its own tree, module build
-# and out/ folder, so both stay cached side by side.
+# Which test kernel: base (scripts/kernel.config), debug (kernel-debug.config on top of it:
+# lockdep, KASAN, hung-task and soft-lockup detectors) or unhardened (kernel-unhardened.config:
+# IBT, kCFI and the mitigations off, for the bench only). Each has its own tree, module build
+# and out/ folder, so they stay cached side by side.
 INT3CALL_FLAVOUR=${INT3CALL_FLAVOUR:-base}
 case $INT3CALL_FLAVOUR in
 base) INT3CALL_OUT=$INT3CALL_TOP/out ;;
 debug) INT3CALL_OUT=$INT3CALL_TOP/out/debug ;;
-*) printf '[int3call] error: INT3CALL_FLAVOUR must be base or debug, not %s\n' "$INT3CALL_FLAVOUR" >&2; exit 1 ;;
+unhardened) INT3CALL_OUT=$INT3CALL_TOP/out/unhardened ;;
+*) printf '[int3call] error: INT3CALL_FLAVOUR must be base, debug or unhardened, not %s\n' "$INT3CALL_FLAVOUR" >&2; exit 1 ;;
 esac
 # Another series keeps its own outputs (and module build, build-module.sh) beside the default's.
 [ "$INT3CALL_SERIES" = "$INT3CALL_SERIES_DEFAULT" ] || INT3CALL_OUT=$INT3CALL_OUT/linux-$INT3CALL_SERIES

@@ -38,11 +38,20 @@ for m in iterator nop custom auto; do
 	w call $CALLS
 	printf '  mode=%-9s -> state %-9s site %s  v1=%s v2=%s\n' $m "$(get mode state)" "$(get mode site)" "$(get call v1)" "$(get call v2)"
 done
+w mode auto
+w callbacks -livepatch
+echo
+echo "the fastest path one callback allows (kernel engine): the live patch needs pt_regs, the"
+echo "counter only its arguments kept, a probe nothing (it keeps every register itself):"
+for cb in livepatch counter probe1; do
+	w callbacks +$cb
+	w call $CALLS
+	printf '  %-9s alone -> state %-8s site %s  v1=%s v2=%s\n' $cb "$(get mode state)" "$(get mode site)" "$(get call v1)" "$(get call v2)"
+	w callbacks -$cb
+done
 echo
 echo "under fire: 4 threads call the traced function while the site flips custom <-> iterator"
 echo "(live patch registered throughout, so every v1 result is a missed call):"
-w mode auto
-w callbacks -livepatch
 printf '%-7s %-7s %6s %10s %10s %9s %9s %8s  %s\n' engine emulate flips calls missed int3hits emulated rewinds verdict
 for engine in kernel module; do
 	for p in nop new old; do

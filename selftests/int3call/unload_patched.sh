@@ -7,7 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 setup
 ENGINES="kernel module ftrace static_call"
-ktap_plan $(( $(count $ENGINES) * 3 + 1 ))
+# The fast paths, one a line: ENGINE CALLBACK STATE (the callback alone gives that state).
+FAST="
+module probe1 direct
+kernel counter noregs
+static_call probe1 direct"
+ktap_plan $(( ($(count $ENGINES) + $(count_lines "$FAST")) * 3 + 1 ))
 NOP5="0f 1f 44 00 00"
 
 # restored_to_nop: the unload logged both sites restored to the NOP.
@@ -28,5 +33,18 @@ for engine in $ENGINES; do
 	ktap_check "$engine: rmmod with the site patched succeeds" unload_mod
 	ktap_check "$engine: the unload logged the site restored to the NOP" restored_to_nop
 done
+# unload_from ENGINE CALLBACK STATE: the same, with the site (every site the engine batches)
+# calling a fast path.
+unload_from() {
+	load_mod || die "insmod failed"
+	dbg_write engine "$1"
+	case $1 in kernel | module) dbg_write sites "count=4096 batch=256" ;; esac
+	dbg_write callbacks "+$2"
+	ktap_check "$1: site is patched ($3) before unload" site_is "$3"
+	kmark
+	ktap_check "$1, $3: rmmod with the site patched succeeds" unload_mod
+	ktap_check "$1, $3: the unload logged the site restored to the NOP" restored_to_nop
+}
+each unload_from "$FAST"
 ktap_check_no_splat
 ktap_finish
