@@ -7,10 +7,10 @@ cd "$(dirname "$0")" || exit 1
 # TEST_PROGS may span lines ending in a backslash.
 tests=$(awk '/^TEST_PROGS[ \t]*:=/ { on = 1; sub(/^TEST_PROGS[ \t]*:=/, "") }
 	on { more = sub(/\\[ \t]*$/, ""); printf "%s ", $0; if (!more) on = 0 }' Makefile)
-# int3call_omit=a.sh,b.sh on the kernel command line (the debug kernel's, scripts/settings.sh)
-# leaves those out of the plan.
+# int3call_omit=a,b on the kernel command line (the debug kernel's, scripts/settings.sh) leaves
+# a.sh and b.sh out of the plan.
 for o in $(echo "${int3call_omit:-}" | tr ',' ' '); do
-	tests=$(echo " $tests " | sed "s| $o | |")
+	tests=$(echo " $tests " | sed "s| $o\.sh | |")
 done
 timeout=$(sed -n 's/^timeout=//p' settings)
 n=$(echo $tests | wc -w)
