@@ -38,6 +38,9 @@ pub(crate) use crate::sites::{
     V2_TAG, //
 };
 
+/// What `int3call_traced_checked` puts in the callee-saved registers (plus 1..6).
+const CANARY: u64 = 0x1c3c_a11e_d5a7_0000;
+
 /// Hits per emulation stub, indexed by `policy::stub_index`; bumped by the stubs themselves.
 pub(crate) static EMUL_COUNTS: [Counter; policy::STUBS] = [const { Counter::new() }; policy::STUBS];
 
@@ -196,6 +199,56 @@ core::arch::global_asm!(
     asm_ret!(),
     ".size \\name, . - \\name",
     ".endm",
+    // Calls the traced function with a canary in every callee-saved register and checks them
+    // after: a trampoline that clobbers one breaks the caller's state silently, and the C ABI
+    // says none may. On a changed one it returns `x` itself, which no body returns (a
+    // `corrupt` result).
+    ".p2align 4",
+    ".globl int3call_traced_checked",
+    ".type int3call_traced_checked, @function",
+    "int3call_traced_checked:",
+    "    push rbx",
+    "    push rbp",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    "    push rdi",
+    "    movabs rbx, {canary} + 1",
+    "    movabs rbp, {canary} + 2",
+    "    movabs r12, {canary} + 3",
+    "    movabs r13, {canary} + 4",
+    "    movabs r14, {canary} + 5",
+    "    movabs r15, {canary} + 6",
+    "    call int3call_traced",
+    "    movabs r11, {canary} + 1",
+    "    cmp rbx, r11",
+    "    jne 1f",
+    "    inc r11",
+    "    cmp rbp, r11",
+    "    jne 1f",
+    "    inc r11",
+    "    cmp r12, r11",
+    "    jne 1f",
+    "    inc r11",
+    "    cmp r13, r11",
+    "    jne 1f",
+    "    inc r11",
+    "    cmp r14, r11",
+    "    jne 1f",
+    "    inc r11",
+    "    cmp r15, r11",
+    "    je 2f",
+    "1:  mov rax, [rsp]",
+    "2:  add rsp, 8",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbp",
+    "    pop rbx",
+    asm_ret!(),
+    ".size int3call_traced_checked, . - int3call_traced_checked",
     "INT3CALL_BENCH_LOOP int3call_loop_plain, int3call_plain",
     "INT3CALL_BENCH_LOOP int3call_loop_plain_direct, int3call_plain_direct",
     "INT3CALL_BENCH_LOOP int3call_loop_traced, int3call_traced",
@@ -444,6 +497,7 @@ core::arch::global_asm!(
     kernel_ds = const kernel::bindings::__KERNEL_DS,
     emul_counts = sym EMUL_COUNTS,
     hits = sym callbacks::HITS,
+    canary = const CANARY,
     targets = const policy::STUB_TARGETS,
     modes = const policy::StateKind::ALL.len(),
 );
@@ -466,6 +520,7 @@ const _: [unsafe extern "C" fn(*mut pt_regs); 9] = [
 
 extern "C" {
     fn int3call_traced(x: u64) -> u64;
+    fn int3call_traced_checked(x: u64) -> u64;
     fn int3call_ftraced(x: u64) -> u64;
     fn int3call_traced_v2(x: u64) -> u64;
     fn int3call_loop_plain(n: u64) -> u64;
@@ -638,10 +693,11 @@ pub(crate) fn call_traced(engine: policy::Engine, x: u64) -> u64 {
         // returns `x` plus a tag.
         unsafe { int3call_ftraced(x) }
     } else {
-        // SAFETY: `int3call_traced` follows the C ABI; whatever its site holds (NOP, or a
-        // call to a trampoline that saves and restores every register) it returns `x` plus
-        // a tag.
-        unsafe { int3call_traced(x) }
+        // SAFETY: `int3call_traced_checked` follows the C ABI (it saves the callee-saved
+        // registers it fills with canaries) and calls `int3call_traced`, which, whatever its
+        // site holds (NOP, or a call to one of our callees), returns `x` plus a tag, or `x`
+        // alone if the callee broke a callee-saved register.
+        unsafe { int3call_traced_checked(x) }
     }
 }
 

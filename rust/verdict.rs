@@ -204,7 +204,8 @@ named! {
 named! {
     /// The invariants a run's report is judged by, and the bug each catches.
     pub(crate) enum Invariant {
-        /// A trampoline or an emulation broke the argument or the result.
+        /// A trampoline or an emulation broke the argument, the result or a callee-saved
+        /// register.
         Corrupt = "corrupt",
         /// livepatch, new/old: a call ran v1 while the live patch was registered. nop: the
         /// calls missed are not exactly the skipped hits.

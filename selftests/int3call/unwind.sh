@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # A stack trace taken inside a callback unwinds through our asm: callback, trampoline (custom,
-# no-regs or iterator), the
-# traced function just after its site (+0x5), then the caller in the module, and on through
+# no-regs or iterator), the traced function just after its site (+0x5), the asm that calls it
+# with canaries in the callee-saved registers, then its caller in the module, and on through
 # the kernel to the system call, with no unwinder error (what livepatch's reliable stack
 # check needs). Fails if objtool wrote no ORC data for the trampoline or the traced function.
 . "$(dirname "$0")/lib.sh"
@@ -38,16 +38,16 @@ kmark
 # no-regs trampoline, which saves seven registers with pushes that only ORC data describes.
 ktap_check "no-regs trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
-ktap_check "noregs: callback <- int3call_noregs_counter <- int3call_traced+0x5 <- our caller" \
-	chain_ok int3call_noregs_counter+ int3call_traced+0x5/
+ktap_check "noregs: callback <- int3call_noregs_counter <- int3call_traced+0x5 <- int3call_traced_checked <- our caller" \
+	chain_ok int3call_noregs_counter+ int3call_traced+0x5/ int3call_traced_checked+
 ktap_check "noregs: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
 
 dbg_write mode custom
 kmark
 ktap_check "custom trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
-ktap_check "custom: callback <- int3call_tramp_counter <- int3call_traced+0x5 <- our caller" \
-	chain_ok int3call_tramp_counter+ int3call_traced+0x5/
+ktap_check "custom: callback <- int3call_tramp_counter <- int3call_traced+0x5 <- int3call_traced_checked <- our caller" \
+	chain_ok int3call_tramp_counter+ int3call_traced+0x5/ int3call_traced_checked+
 ktap_check "custom: the walk leaves the module through vfs_write" frames_have '^vfs_write+'
 
 dbg_write mode auto
@@ -55,7 +55,7 @@ dbg_write callbacks +probe1
 kmark
 ktap_check "iterator trampoline: unwind runs, reliably" dbg_write unwind run
 show_frames
-ktap_check "iterator: callback <- int3call_iterate <- int3call_tramp_iterator <- int3call_traced+0x5 <- our caller" \
-	chain_ok int3call_iterate+ int3call_tramp_iterator+ int3call_traced+0x5/
+ktap_check "iterator: callback <- int3call_iterate <- int3call_tramp_iterator <- int3call_traced+0x5 <- int3call_traced_checked <- our caller" \
+	chain_ok int3call_iterate+ int3call_tramp_iterator+ int3call_traced+0x5/ int3call_traced_checked+
 ktap_check_no_splat
 ktap_finish
