@@ -58,6 +58,10 @@ script_stage() {
 # would repeat the same minute of spin on the same table).
 if [ $debug = 0 ] && [ "$INT3CALL_SERIES" != "$INT3CALL_SERIES_DEFAULT" ]; then
 	echo "== model: not run for Linux $INT3CALL_SERIES (kernel-independent; make check on $INT3CALL_SERIES_DEFAULT runs it)"
+elif [ $debug = 0 ] && [ "${INT3CALL_SKIP_MODEL:-}" = 1 ]; then
+	# make mutants, for a mutant of none of the model's inputs: its baseline run passed the model
+	# on the same inputs (scripts/mutants.py, MODEL_INPUTS).
+	echo "== model: not run (INT3CALL_SKIP_MODEL=1: the mutant changes none of its inputs)"
 elif [ $debug = 0 ]; then
 	# What TCG cannot show (it never tears a fetch): spin on the protocol table the code emits.
 	echo "== model: spin on the int3 protocol (make model; one point per property and per mutant)"
@@ -84,7 +88,9 @@ else
 	# Names without ".sh": the kernel takes a boot parameter with a dot for a module's and never
 	# passes it to init.
 	omit_arg=$(echo $omits | sed 's/\.sh//g; s/ /,/g')
-	INT3CALL_APPEND="${INT3CALL_APPEND:-}${omit_arg:+ int3call_omit=$omit_arg}" \
+	# Fail fast in the guest too: the runner stops after the first failed test.
+	stop_arg=; [ "${INT3CALL_FAIL_FAST:-}" = 1 ] && stop_arg=" int3call_failfast=1"
+	INT3CALL_APPEND="${INT3CALL_APPEND:-}${omit_arg:+ int3call_omit=$omit_arg}$stop_arg" \
 		"$INT3CALL_TOP/scripts/run-guest.sh" check || qrc=$?
 	verdict=$(INT3CALL_EXPECT_TESTS=$(guest_progs | wc -l) "$INT3CALL_TOP/scripts/guest-verdict.sh" check "$qrc")
 	echo "$verdict"

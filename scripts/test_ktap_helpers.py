@@ -274,6 +274,46 @@ class Helpers:
         self.assertRun(r, ["rc=0 tries=3", "rc=1 tries=301"], KSFT_PASS)
 
 
+def run_runner(shell, env_extra):
+    """Run run_tests.sh over two tests, t1.sh failing and t2.sh passing: (exit status, stdout)."""
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(os.path.join(SELFTESTS, "run_tests.sh"), d)
+        with open(os.path.join(d, "Makefile"), "w") as f:
+            f.write("TEST_PROGS := \\\n\tt1.sh \\\n\tt2.sh\n")
+        with open(os.path.join(d, "settings"), "w") as f:
+            f.write("timeout=30\n")
+        for name, rc in (("t1.sh", 1), ("t2.sh", 0)):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(f"#!/bin/sh\necho '1..1'\necho '{'not ok' if rc else 'ok'} 1 {name}'\nexit {rc}\n")
+            os.chmod(os.path.join(d, name), 0o755)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("int3call_")}
+        env.update(env_extra)
+        p = subprocess.run(shell + [os.path.join(d, "run_tests.sh")], capture_output=True, text=True, env=env)
+        return p.returncode, p.stdout
+
+
+class Runner:
+    """run_tests.sh: every planned test runs, unless the command line says int3call_failfast=1
+    (make mutants), which stops after the first failed one."""
+
+    def test_runs_every_test(self):
+        rc, out = run_runner(self.shell(), {})
+        self.assertNotEqual(rc, 0)
+        self.assertIn("not ok 1 selftests: int3call: t1.sh # exit=1", out)
+        self.assertIn("ok 2 selftests: int3call: t2.sh", out)
+
+    def test_failfast_stops_after_the_first_failure(self):
+        rc, out = run_runner(self.shell(), {"int3call_failfast": "1"})
+        self.assertNotEqual(rc, 0)
+        self.assertIn("1..2", out)
+        self.assertIn("# int3call_failfast=1: stopping after t1.sh", out)
+        self.assertNotIn("t2.sh", out.split("stopping after t1.sh")[1])
+
+    def test_omit_leaves_a_test_out_of_the_plan(self):
+        rc, out = run_runner(self.shell(), {"int3call_omit": "t1"})
+        self.assertEqual((rc, "1..1" in out, "t1.sh" in out), (0, True, False))
+
+
 def guest_verdict(runs):
     """Nest each test's output as our runner (run_tests.sh) does and judge it with
     guest-verdict.sh: (exit status, its last line)."""
@@ -291,12 +331,12 @@ def guest_verdict(runs):
         return p.returncode, p.stdout.strip().splitlines()[-1]
 
 
-class DashHelpers(Helpers, unittest.TestCase):
+class DashHelpers(Helpers, Runner, unittest.TestCase):
     def shell(self):
         return ["dash"]
 
 
-class BusyboxHelpers(Helpers, unittest.TestCase):
+class BusyboxHelpers(Helpers, Runner, unittest.TestCase):
     def shell(self):
         bb = busybox()
         if not bb:

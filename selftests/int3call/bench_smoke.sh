@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 setup
 ENGINES="kernel module ftrace static_call"
-ktap_plan $(( $(count $ENGINES) + 15 ))
+ktap_plan $(( $(count $ENGINES) + 16 ))
 load_mod || die "insmod failed"
 # timed WHAT COUNT N STATE: a bench write succeeds and reads back WHAT, N and STATE, and a
 # time in ns above 0 (the guest's clocksource is the ACPI PM timer with high-resolution
@@ -46,7 +46,16 @@ flips_on() {
 }
 ftrace_calls() {
 	dbg_write callbacks -probe1 && dbg_write engine ftrace && dbg_write callbacks +probe1 || return 1
-	custom_calls && test "$(dbg_get bench engine)" = ftrace || return 1
+	custom_calls && test "$(dbg_get bench engine)" = ftrace
+}
+# With our op on ftrace's site, a direct call there would take the site from it: refused, and
+# nothing ran. Then back to static_call for the rest.
+ftrace_direct_refused() {
+	kmark
+	p1=$(hits probe1)
+	! dbg_write bench "ftrace_direct 1000" &&
+		klog | grep -q "bench: ftrace_direct needs the site ftrace owns without our ops" &&
+		test "$(hits probe1)" -eq "$p1" || return 1
 	dbg_write callbacks -probe1 && dbg_write engine static_call && dbg_write callbacks +probe1 &&
 		dbg_write mode custom
 }
@@ -85,6 +94,7 @@ for engine in $ENGINES; do
 done
 ktap_check "static_call: 1000 calls through the site it flipped, each hit probe1" custom_calls
 ktap_check "ftrace: 1000 calls through our op on ftrace's site, each hit probe1" ftrace_calls
+ktap_check "ftrace_direct with our op on ftrace's site: refused, nothing ran" ftrace_direct_refused
 ktap_check "iterator, 2 callbacks: 1000 calls, each hit both" iterator_calls
 ktap_check "iterator with the live patch: every timed call ran v2" livepatched_calls
 if [ -f "$FTRACE_OPS_KO" ]; then
