@@ -64,7 +64,7 @@ impl Reject {
             Reject::Unknown => "unknown value",
             Reject::OutOfRange => "number out of range",
             Reject::WrongEngine => {
-                "this busted variant breaks code this engine does not run (README: busted variants)"
+                "this busted variant breaks code this engine does not run (scripts/torture.md: busted variants)"
             }
             Reject::KernelEmulates => {
                 "on this engine the kernel's int3 handler emulates the new instruction: emulate=new only"

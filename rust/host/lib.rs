@@ -32,6 +32,8 @@ mod interface_words {
     use crate::verdict::{Invariant, Scenario, Verdict};
 
     const README: &str = include_str!("../../README.md");
+    // The torture's reference: every invariant and busted variant is explained there.
+    const TORTURE_MD: &str = include_str!("../../scripts/torture.md");
     const BUSTED_SH: &str = include_str!("../../selftests/int3call/busted.sh");
     const MODEL_SH: &str = include_str!("../../scripts/model.sh");
     const FILES_SH: &str = include_str!("../../selftests/int3call/debugfs_files.sh");
@@ -55,21 +57,31 @@ mod interface_words {
             .map(|l| l.split_whitespace().collect())
     }
 
-    fn documented(word: &str) -> bool {
-        README.contains(&format!("`{word}`")) || README.contains(&format!("`{word}:`"))
+    fn documented(doc: &str, word: &str) -> bool {
+        doc.contains(&format!("`{word}`")) || doc.contains(&format!("`{word}:`"))
     }
 
     #[test]
     fn every_word_is_in_the_readme() {
-        let words = (Busted::ALL.iter().map(|v| v.name()))
-            .chain(Invariant::ALL.iter().map(|v| v.name()))
-            .chain(Verdict::ALL.iter().map(|v| v.name()))
+        let words = (Verdict::ALL.iter().map(|v| v.name()))
             .chain(Engine::ALL.iter().map(|v| v.name()))
             .chain(Emulation::ALL.iter().map(|v| v.name()))
             .chain(Scenario::ALL.iter().map(|v| v.name()))
             .chain(File::ALL.iter().map(|v| v.name()));
         for word in words {
-            assert!(documented(word), "README.md never names `{word}`");
+            assert!(documented(README, word), "README.md never names `{word}`");
+        }
+    }
+
+    #[test]
+    fn every_invariant_and_variant_is_in_the_torture_reference() {
+        let words =
+            (Busted::ALL.iter().map(|v| v.name())).chain(Invariant::ALL.iter().map(|v| v.name()));
+        for word in words {
+            assert!(
+                documented(TORTURE_MD, word),
+                "scripts/torture.md never names `{word}`"
+            );
         }
     }
 
